@@ -1,0 +1,29 @@
+// One jest run for the whole workspace, in two projects:
+//  unit: libs/*/src/**/*.spec.ts and apps/*/src/**/*.spec.ts - no processes, no sockets beyond loopback fakes
+//  e2e:  **/test/**/*.e2e.spec.ts - real redis-server, nats-server, ffmpeg, gstreamer, started per suite
+'use strict';
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2023',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  // Resolve workspace packages to their TypeScript sources, as tsc does with customConditions.
+  testEnvironmentOptions: { customExportConditions: ['@ingest/source', 'node', 'require', 'default'] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps}/*/src/**/*.spec.ts', '<rootDir>/bench/src/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/{libs,apps}/*/test/**/*.e2e.spec.ts'], testTimeout: 120000, slowTestThreshold: 60 },
+  ],
+};
