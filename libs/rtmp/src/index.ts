@@ -1,1 +1,9 @@
-export {};
+export * from './errors';
+export * from './constants';
+export * from './handshake';
+export * from './chunk-reader';
+export * from './chunk-writer';
+export * from './control';
+export * from './commands';
+export * from './server-session';
+export * from './client-session';
