@@ -1,1 +1,5 @@
-export {};
+export * from './config';
+export * from './authorizer';
+export * from './edge-server';
+export * from './stream-stats';
+export * from './stream-table';

@@ -1,0 +1,51 @@
+/** Edge configuration, from the environment (README lists every variable). */
+export interface EdgeConfig {
+  nodeId: string;
+  host: string;
+  rtmpPort: number;
+  /** 0 disables RTMPS. */
+  rtmpsPort: number;
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
+  httpPort: number;
+  metricsPort: number;
+  /** Application names publishers may connect to (the path segment after the host). */
+  apps: string[];
+  handshakeTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Outgoing chunk size announced to clients. */
+  chunkSize: number;
+  maxMessageSize: number;
+  /** Commands per second one connection may send before it is cut off as a flood. */
+  maxCommandsPerSecond: number;
+  /** Time the edge waits for the publish authorizer. */
+  authorizeTimeoutMs: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  return value;
+}
+
+export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
+  return {
+    nodeId: env.NODE_ID || `edge-${process.pid}`,
+    host: env.EDGE_HOST || '0.0.0.0',
+    rtmpPort: int(env, 'EDGE_RTMP_PORT', 1935),
+    rtmpsPort: int(env, 'EDGE_RTMPS_PORT', 1936),
+    tlsCertPath: env.EDGE_TLS_CERT || undefined,
+    tlsKeyPath: env.EDGE_TLS_KEY || undefined,
+    httpPort: int(env, 'EDGE_HTTP_PORT', 8081),
+    metricsPort: int(env, 'METRICS_PORT', 9464),
+    apps: (env.EDGE_APPS || 'live').split(',').map((s) => s.trim()).filter(Boolean),
+    handshakeTimeoutMs: int(env, 'EDGE_HANDSHAKE_TIMEOUT_MS', 10_000),
+    idleTimeoutMs: int(env, 'EDGE_IDLE_TIMEOUT_MS', 30_000),
+    chunkSize: int(env, 'EDGE_CHUNK_SIZE', 4096),
+    maxMessageSize: int(env, 'EDGE_MAX_MESSAGE_SIZE', 8 * 1024 * 1024),
+    maxCommandsPerSecond: int(env, 'EDGE_MAX_COMMANDS_PER_SECOND', 200),
+    authorizeTimeoutMs: int(env, 'EDGE_AUTHORIZE_TIMEOUT_MS', 3000),
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * Glue between one socket (TCP or TLS) and one RtmpServerSession: bytes in and out, timeouts, publish
+ * authorization, stream bookkeeping, and a named error plus a log line when the connection is closed for a fault.
+ */
+import type { Socket } from 'node:net';
+import { MessageType, RtmpError, RtmpServerSession, type PublishRequest, type RtmpMessage } from '@ingest/rtmp';
+import type { Logger } from '@ingest/telemetry';
+import type { PublishAuthorizer } from './authorizer';
+import type { EdgeConfig } from './config';
+import { EDGE_CLOSE_CODES, type EdgeCloseCode } from './errors';
+import type { EdgeInstruments } from './metrics';
+import { StreamStats } from './stream-stats';
+import type { LiveStream, StreamTable } from './stream-table';
+
+export type Transport = 'rtmp' | 'rtmps';
+
+export interface ConnectionContext {
+  config: EdgeConfig;
+  logger: Logger;
+  instruments: EdgeInstruments;
+  authorizer: PublishAuthorizer;
+  streams: StreamTable;
+}
+
+interface Publication extends LiveStream {
+  streamId: number;
+}
+
+let nextConnectionId = 1;
+
+export class EdgeConnection {
+  readonly id = nextConnectionId++;
+  readonly remote: string;
+  private readonly session: RtmpServerSession;
+  private readonly log: Logger;
+  private readonly publications = new Map<number, Publication>();
+  private closed = false;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private commandWindowStart = 0;
+  private commandsInWindow = 0;
+  /** Resolves when the socket has closed. */
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly transport: Transport,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.log = ctx.logger.child({ conn: this.id, client: this.remote, transport });
+    const { config } = ctx;
+    this.session = new RtmpServerSession(
+      {
+        send: (data) => this.write(data),
+        onConnect: (info) => {
+          if (!config.apps.includes(info.app)) return `Application '${info.app.slice(0, 64)}' does not exist.`;
+          clearTimeout(this.handshakeTimer);
+          this.log.debug({ app: info.app, flashVer: info.flashVer }, 'connected');
+          return undefined;
+        },
+        onPublish: (request) => this.handlePublish(request),
+        onUnpublish: (streamId, reason) => this.endPublication(streamId, reason),
+        onMedia: (streamId, message) => this.handleMedia(streamId, message),
+      },
+      { chunkSize: config.chunkSize, chunkLimits: { maxMessageSize: config.maxMessageSize }, now: () => Date.now() },
+    );
+    ctx.instruments.connectionsTotal.add(1, { protocol: transport });
+    this.done = new Promise((resolve) => socket.once('close', () => resolve()));
+
+    socket.setNoDelay(true);
+    this.handshakeTimer = setTimeout(
+      () => this.fail('EDGE_HANDSHAKE_TIMEOUT', `no connect within ${config.handshakeTimeoutMs} ms`),
+      config.handshakeTimeoutMs,
+    );
+    socket.setTimeout(config.idleTimeoutMs, () => this.fail('EDGE_IDLE_TIMEOUT', `no data for ${config.idleTimeoutMs} ms`));
+    socket.on('data', (data: Buffer) => this.receive(data));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.closed) return;
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+        // The peer went away: an ordinary disconnect, not a fault of ours or theirs worth an error.
+        this.log.debug({ reason: err.code }, 'peer disconnected');
+        this.close(true);
+        return;
+      }
+      this.fail('EDGE_SOCKET_ERROR', err.code ?? err.message, err);
+    });
+    socket.on('close', () => this.cleanup());
+  }
+
+  private receive(data: Buffer): void {
+    if (this.closed) return;
+    this.ctx.instruments.bytes.add(data.length);
+    const before = this.session.state;
+    try {
+      this.session.push(data);
+    } catch (err) {
+      if (err instanceof RtmpError) this.fail(err.code, err.message, err);
+      else this.fail('EDGE_INTERNAL', (err as Error).message, err);
+      return;
+    }
+    if (before === 'handshake' && this.session.state !== 'handshake') {
+      this.ctx.instruments.handshakes.add(1, { result: this.session.handshakeKind ?? 'simple' });
+    }
+  }
+
+  private write(data: Buffer): void {
+    if (!this.closed && !this.socket.destroyed) this.socket.write(data);
+  }
+
+  private handlePublish(request: PublishRequest): void {
+    if (!this.countCommand()) return;
+    const app = this.session.connectInfo?.app ?? '';
+    const { authorizer, config } = this.ctx;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`authorizer did not answer within ${config.authorizeTimeoutMs} ms`)), config.authorizeTimeoutMs);
+    });
+    Promise.race([
+      authorizer.authorize({ app, key: request.name, query: request.query, remoteAddress: this.socket.remoteAddress ?? '', protocol: this.transport }),
+      timeout,
+    ])
+      .then((decision) => {
+        if (this.closed) return;
+        if (!decision.allowed) return this.refusePublish(request.streamId, decision.code, decision.description, 'EDGE_PUBLISH_REFUSED');
+        this.startPublication(request, decision.streamName, app);
+      })
+      .catch((err: Error) => {
+        if (this.closed) return;
+        this.refusePublish(request.streamId, 'NetStream.Publish.Failed', 'Publishing is not available right now.', 'EDGE_AUTHORIZE_FAILED', err);
+      })
+      .finally(() => clearTimeout(timer));
+  }
+
+  private startPublication(request: PublishRequest, streamName: string, app: string): void {
+    const stats = new StreamStats(streamName, app, { remoteAddress: this.remote, protocol: this.transport });
+    const publication: Publication = {
+      streamId: request.streamId,
+      stats,
+      close: (code, description) => {
+        this.session.sendStatus(request.streamId, 'status', code, description);
+        this.socket.end();
+      },
+    };
+    if (!this.ctx.streams.claim(streamName, publication)) {
+      return this.refusePublish(request.streamId, 'NetStream.Publish.BadName', `Stream ${streamName} is already being published.`, 'EDGE_PUBLISH_REFUSED');
+    }
+    this.publications.set(request.streamId, publication);
+    this.session.acceptPublish(request.streamId);
+    this.ctx.instruments.publishStreams.add(1);
+    this.ctx.instruments.connections.add(1, { protocol: this.transport, role: 'publish' });
+    this.log.info({ stream: streamName, app }, 'publish started');
+  }
+
+  private refusePublish(streamId: number, code: string, description: string, closeCode: EdgeCloseCode, cause?: unknown): void {
+    this.ctx.instruments.publishRejected.add(1, { reason: code });
+    this.session.rejectPublish(streamId, code, description);
+    this.fail(closeCode, `${code}: ${description}`, cause, 'info');
+  }
+
+  private handleMedia(streamId: number, message: RtmpMessage): void {
+    const publication = this.publications.get(streamId);
+    if (!publication) return;
+    this.ctx.instruments.messages.add(1);
+    const kind = publication.stats.onMessage(message);
+    if (kind === 'video') this.ctx.instruments.videoFrames.add(1);
+    else if (kind === 'audio') this.ctx.instruments.audioFrames.add(1);
+    else if (message.type !== MessageType.Video && message.type !== MessageType.Audio && !this.countCommand()) return;
+  }
+
+  /** Flood guard for commands and data messages. */
+  private countCommand(): boolean {
+    const now = Date.now();
+    if (now - this.commandWindowStart >= 1000) {
+      this.commandWindowStart = now;
+      this.commandsInWindow = 0;
+    }
+    if (++this.commandsInWindow > this.ctx.config.maxCommandsPerSecond) {
+      this.fail('EDGE_COMMAND_FLOOD', `more than ${this.ctx.config.maxCommandsPerSecond} commands in one second`);
+      return false;
+    }
+    return true;
+  }
+
+  private endPublication(streamId: number, reason: string): void {
+    const publication = this.publications.get(streamId);
+    if (!publication) return;
+    this.publications.delete(streamId);
+    this.ctx.streams.release(publication.stats.name, publication);
+    this.ctx.instruments.publishStreams.add(-1);
+    this.ctx.instruments.connections.add(-1, { protocol: this.transport, role: 'publish' });
+    const s = publication.stats;
+    this.log.info(
+      { stream: s.name, reason, videoFrames: s.videoFrames, audioFrames: s.audioFrames, bytes: s.bytes, seconds: (Date.now() - s.startedAt) / 1000 },
+      'publish ended',
+    );
+  }
+
+  /** Closes this connection for a named reason, with one log line. */
+  fail(code: string, message: string, cause?: unknown, level: 'warn' | 'info' = 'warn'): void {
+    if (this.closed) return;
+    this.ctx.instruments.connectionErrors.add(1, { code });
+    if (this.session.state === 'handshake') this.ctx.instruments.handshakes.add(1, { result: 'failed' });
+    const err = cause instanceof Error ? { type: cause.name, message: cause.message } : undefined;
+    this.log[level]({ code, reason: message, err }, `connection closed: ${code}`);
+    this.close(true);
+  }
+
+  /** Graceful close for shutdown: publishers hear that their stream was unpublished. */
+  shutdown(): void {
+    for (const publication of this.publications.values()) {
+      this.session.sendStatus(publication.streamId, 'status', 'NetStream.Unpublish.Success', 'Server is shutting down.');
+    }
+    this.log.info({ code: 'EDGE_SHUTDOWN' }, EDGE_CLOSE_CODES.EDGE_SHUTDOWN);
+    this.close(false);
+  }
+
+  private close(destroy: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.handshakeTimer);
+    this.session.close();
+    if (destroy) this.socket.destroy();
+    else this.socket.end(() => this.socket.destroy());
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    this.closed = true;
+    clearTimeout(this.handshakeTimer);
+    for (const streamId of [...this.publications.keys()]) this.endPublication(streamId, 'disconnect');
+  }
+}
