@@ -114,6 +114,13 @@ describe('AMF0: real RTMP messages', () => {
 });
 
 describe('AMF0: decoding details', () => {
+  it('decodes every NaN bit pattern as NaN (and always encodes the canonical one)', () => {
+    for (const bits of ['7ff0000000000001', 'fff8000000000000', '7fffffffffffffff']) {
+      expect(decodeAmf0(hex(`00 ${bits}`)).value).toBeNaN();
+    }
+    expect(encodeAmf0(-NaN).toString('hex')).toBe('007ff8000000000000');
+  });
+
   it('reads any non-zero boolean byte as true', () => {
     expect(decodeAmf0(hex('01 02')).value).toBe(true);
   });
@@ -322,6 +329,12 @@ describe('AMF0: encoding details', () => {
   it('writes holes in arrays as undefined', () => {
     // eslint-disable-next-line no-sparse-arrays
     expect(encodeAmf0([1, , 2] as AmfValue[]).toString('hex')).toBe(hex('0a 00000003 00 3ff0000000000000 06 00 4000000000000000').toString('hex'));
+  });
+
+  it('writes lone surrogates as U+FFFD, with the length prefix counting the bytes written', () => {
+    expect(encodeAmf0('\ud800').toString('hex')).toBe('020003efbfbd');
+    expect(encodeAmf0('a\udc00'.repeat(20)).readUInt16BE(1)).toBe(80);
+    expect(decodeAmf0(encodeAmf0('x\ud800'.repeat(40))).value).toBe('x\ufffd'.repeat(40));
   });
 
   it('encodes an invalid Date as NaN milliseconds', () => {

@@ -20,10 +20,13 @@ export class CycleGuard {
   }
 }
 
-/** Objects encoded as anonymous AMF objects: object literals and Object.create(null). */
+/**
+ * Objects encoded as anonymous AMF objects: object literals (of any realm) and Object.create(null).
+ * Class instances (whose prototype has a prototype of its own) are not.
+ */
 export function isPlainObject(v: object): v is AmfObject {
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
+  const proto: object | null = Object.getPrototypeOf(v) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /** Own enumerable string keys, skipping those whose value is a function or a symbol (like JSON.stringify). */

@@ -13,13 +13,13 @@ export class ByteReader {
   pos: number;
   readonly end: number;
   private readonly view: DataView;
-  private readonly text: Buffer;
+  private textView: Buffer | undefined;
 
   constructor(
     readonly bytes: Uint8Array,
     offset: number,
   ) {
-    if (!(bytes instanceof Uint8Array)) {
+    if (!(bytes instanceof Uint8Array) && Object.prototype.toString.call(bytes) !== '[object Uint8Array]') {
       throw new AmfError('AMF_INVALID', 'AMF input must be a Uint8Array');
     }
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > bytes.length) {
@@ -27,13 +27,14 @@ export class ByteReader {
     }
     this.pos = offset;
     this.end = bytes.length;
-    // Views over the same memory: DataView for numbers, Buffer for fast UTF-8 decoding.
+    // Views over the same memory (no copy): DataView for numbers, a Buffer (made on first use) for UTF-8.
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  get remaining(): number {
-    return this.end - this.pos;
+  private get text(): Buffer {
+    return (this.textView ??= Buffer.isBuffer(this.bytes)
+      ? this.bytes
+      : Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength));
   }
 
   /** Throws AMF_TRUNCATED unless `n` bytes remain. `at` is the offset reported (start of the item). */
@@ -46,10 +47,6 @@ export class ByteReader {
   readU8(what: string): number {
     if (this.pos >= this.end) throw decodeError('AMF_TRUNCATED', `truncated input: ${what} needs 1 byte, 0 remain`, this.pos);
     return this.bytes[this.pos++];
-  }
-
-  peekU8(): number | undefined {
-    return this.pos < this.end ? this.bytes[this.pos] : undefined;
   }
 
   readU16(what: string): number {

@@ -6,3 +6,5 @@ export * from './process';
 export * from './redis';
 export type { TestServer } from './server';
 export * from './tmp';
+export * from './rtmp-client';
+export * from './tls';
