@@ -3,7 +3,7 @@
  * authorization, stream bookkeeping, and a named error plus a log line when the connection is closed for a fault.
  */
 import type { Socket } from 'node:net';
-import { MessageType, RtmpError, RtmpServerSession, type PublishRequest, type RtmpMessage } from '@ingest/rtmp';
+import { RtmpError, RtmpServerSession, type PublishRequest, type RtmpMessage } from '@ingest/rtmp';
 import type { Logger } from '@ingest/telemetry';
 import type { PublishAuthorizer } from './authorizer';
 import type { EdgeConfig } from './config';
@@ -58,6 +58,7 @@ export class EdgeConnection {
           this.log.debug({ app: info.app, flashVer: info.flashVer }, 'connected');
           return undefined;
         },
+        onCommand: () => this.countCommand(),
         onPublish: (request) => this.handlePublish(request),
         onUnpublish: (streamId, reason) => this.endPublication(streamId, reason),
         onMedia: (streamId, message) => this.handleMedia(streamId, message),
@@ -108,7 +109,6 @@ export class EdgeConnection {
   }
 
   private handlePublish(request: PublishRequest): void {
-    if (!this.countCommand()) return;
     const app = this.session.connectInfo?.app ?? '';
     const { authorizer, config } = this.ctx;
     let timer: NodeJS.Timeout | undefined;
@@ -164,7 +164,7 @@ export class EdgeConnection {
     const kind = publication.stats.onMessage(message);
     if (kind === 'video') this.ctx.instruments.videoFrames.add(1);
     else if (kind === 'audio') this.ctx.instruments.audioFrames.add(1);
-    else if (message.type !== MessageType.Video && message.type !== MessageType.Audio && !this.countCommand()) return;
+    else if (kind === 'data') this.countCommand();
   }
 
   /** Flood guard for commands and data messages. */

@@ -185,7 +185,7 @@ export class BitReader {
   /** se(v): signed Exp-Golomb, H.264 9.1.1 (k -> (-1)^(k+1) * Ceil(k / 2)). */
   se(): number {
     const k = this.ue();
-    return k % 2 === 1 ? (k + 1) / 2 : -(k / 2);
+    return k % 2 === 1 ? (k + 1) / 2 : k === 0 ? 0 : -(k / 2);
   }
 
   /** AV1 uvlc() (AV1 spec 4.10.3): 32 or more leading zeros mean 2^32 - 1. */

@@ -20,7 +20,7 @@ function decodeValues(type: number, payload: Buffer, limits?: Partial<AmfLimits>
     return decodeAmf0Sequence(payload, start, limits);
   } catch (err) {
     if (err instanceof AmfError) {
-      throw new RtmpError('RTMP_BAD_COMMAND', `undecodable AMF in message type ${type}: ${err.message}`, { cause: err });
+      throw new RtmpError('RTMP_BAD_COMMAND', `undecodable AMF in message type ${type}: ${err.code}: ${err.message}`, { cause: err });
     }
     throw err;
   }

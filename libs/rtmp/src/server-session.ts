@@ -77,6 +77,8 @@ export interface ServerSessionHandler {
   onMedia?(streamId: number, message: RtmpMessage): void;
   /** Media for a stream whose publish is not accepted (yet): dropped, reported for counting. */
   onDroppedMedia?(streamId: number, message: RtmpMessage): void;
+  /** Every command before it is handled (flood accounting, logging). */
+  onCommand?(command: RtmpCommand, streamId: number): void;
   /** The peer acknowledged this many bytes (useful to see a slow player). */
   onAcknowledgement?(bytes: number): void;
 }
@@ -302,6 +304,8 @@ export class RtmpServerSession {
 
   private handleCommand(message: RtmpMessage): void {
     const command = decodeCommand(message.type, message.payload, this.options.amfLimits);
+    this.handler.onCommand?.(command, message.streamId);
+    if (this.state === 'closed') return;
     this.commandType = message.type;
     if (this.state !== 'connected' && command.name !== 'connect') {
       throw new RtmpError('RTMP_COMMAND_OUT_OF_ORDER', `'${command.name}' before connect`);

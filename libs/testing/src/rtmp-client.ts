@@ -31,6 +31,8 @@ export class RtmpTestClient {
   /** Resolves when the socket closes, with whether the server closed it first. */
   readonly closed: Promise<{ hadError: boolean }>;
   private connected: Promise<void>;
+  /** Our local port (kept after the socket closes, to find the server's log lines about us). */
+  localPort = 0;
 
   constructor(options: RtmpClientOptions) {
     const host = options.host ?? '127.0.0.1';
@@ -57,7 +59,10 @@ export class RtmpTestClient {
       : tcpConnect({ host, port: options.port });
     this.socket.setNoDelay(true);
     this.connected = new Promise((resolve, reject) => {
-      this.socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
+      this.socket.once(options.tls ? 'secureConnect' : 'connect', () => {
+        this.localPort = this.socket.localPort ?? 0;
+        resolve();
+      });
       this.socket.once('error', reject);
     });
     this.socket.on('error', () => undefined);
