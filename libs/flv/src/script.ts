@@ -116,7 +116,11 @@ function codecId(v: unknown): number | string | undefined {
  * Typed view of an onMetaData object (a decoded ECMA array or object, or an AmfEcmaArray): every field is
  * optional and only set when the property has the expected AMF type. Unknown properties are ignored.
  */
-export function readStreamMetadata(value: unknown, depth = 0): StreamMetadata {
+export function readStreamMetadata(value: unknown): StreamMetadata {
+  return readFields(value, true);
+}
+
+function readFields(value: unknown, withTrackMaps: boolean): StreamMetadata {
   const o = entriesOf(value);
   const md: StreamMetadata = {};
   if (!o) return md;
@@ -137,12 +141,12 @@ export function readStreamMetadata(value: unknown, depth = 0): StreamMetadata {
   set('duration', num(o.duration));
   set('filesize', num(o.filesize));
   set('encoder', typeof o.encoder === 'string' ? o.encoder : undefined);
-  if (depth === 0) {
+  if (withTrackMaps) {
     for (const key of ['videoTrackIdInfoMap', 'audioTrackIdInfoMap'] as const) {
       const map = entriesOf(o[key]);
       if (!map) continue;
       const out: Record<string, StreamMetadata> = {};
-      for (const [trackId, track] of Object.entries(map)) out[trackId] = readStreamMetadata(track, 1);
+      for (const [trackId, track] of Object.entries(map)) out[trackId] = readFields(track, false);
       md[key] = out;
     }
   }
