@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
+import globals from 'globals';
 
 // Protocol libraries take and return bytes and values: no sockets, files, timers of their own, Redis or NATS.
 const ioModules = ['net', 'tls', 'http', 'https', 'http2', 'dgram', 'fs', 'fs/promises', 'child_process', 'cluster', 'worker_threads'];
@@ -43,7 +44,7 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -20,7 +20,7 @@ export interface PublishAuthorizer {
 }
 
 /** Stream keys and names: what survives into URLs, Redis keys and NATS subjects. */
-export const STREAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const STREAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 export class AllowAllAuthorizer implements PublishAuthorizer {
   async authorize(attempt: PublishAttempt): Promise<PublishDecision> {
