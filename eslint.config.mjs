@@ -38,6 +38,13 @@ export default tseslint.config(
     },
   },
   {
+    // Tests of any project may use the testing library (real redis-server, nats-server, ffmpeg ...).
+    files: ['**/*.spec.ts', '**/test/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: ['@ingest/testing'], depConstraints: [{ sourceTag: '*', onlyDependOnLibsWithTags: ['*'] }] }],
+    },
+  },
+  {
     files: ['libs/amf/src/**/*.ts', 'libs/rtmp/src/**/*.ts', 'libs/flv/src/**/*.ts', 'libs/hls/src/**/*.ts'],
     ignores: ['**/*.spec.ts'],
     rules: { 'no-restricted-imports': ['error', ioRestriction] },

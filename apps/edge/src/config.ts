@@ -18,8 +18,16 @@ export interface EdgeConfig {
   maxMessageSize: number;
   /** Commands per second one connection may send before it is cut off as a flood. */
   maxCommandsPerSecond: number;
-  /** Time the edge waits for the publish authorizer. */
+  /** Time the edge waits for the publish authorizer (and for the registry claim). */
   authorizeTimeoutMs: number;
+  redisUrl: string;
+  natsUrl: string;
+  /** A live stream's registry claim expires this long after the edge's last heartbeat. */
+  streamTtlMs: number;
+  heartbeatMs: number;
+  /** A second publisher of a live stream: refused (reject) or replaces the first (takeover). */
+  duplicatePolicy: 'reject' | 'takeover';
+  publicHost: string;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -47,5 +55,11 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     maxMessageSize: int(env, 'EDGE_MAX_MESSAGE_SIZE', 8 * 1024 * 1024),
     maxCommandsPerSecond: int(env, 'EDGE_MAX_COMMANDS_PER_SECOND', 200),
     authorizeTimeoutMs: int(env, 'EDGE_AUTHORIZE_TIMEOUT_MS', 3000),
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
+    streamTtlMs: int(env, 'STREAM_TTL_MS', 10_000),
+    heartbeatMs: int(env, 'HEARTBEAT_MS', 2_000),
+    duplicatePolicy: env.EDGE_DUPLICATE_POLICY === 'takeover' ? 'takeover' : 'reject',
+    publicHost: env.PUBLIC_HOST || '127.0.0.1',
   };
 }

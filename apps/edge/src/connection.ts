@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { RtmpError, RtmpServerSession, type PublishRequest, type RtmpMessage } from '@ingest/rtmp';
 import type { Logger } from '@ingest/telemetry';
 import type { PublishAuthorizer } from './authorizer';
+import type { ClusterPublication, EdgeCluster } from './cluster';
 import type { EdgeConfig } from './config';
 import { EDGE_CLOSE_CODES, type EdgeCloseCode } from './errors';
 import type { EdgeInstruments } from './metrics';
@@ -20,9 +21,10 @@ export interface ConnectionContext {
   instruments: EdgeInstruments;
   authorizer: PublishAuthorizer;
   streams: StreamTable;
+  cluster: EdgeCluster;
 }
 
-interface Publication extends LiveStream {
+interface Publication extends LiveStream, ClusterPublication {
   streamId: number;
 }
 
@@ -111,14 +113,11 @@ export class EdgeConnection {
   private handlePublish(request: PublishRequest): void {
     const app = this.session.connectInfo?.app ?? '';
     const { authorizer, config } = this.ctx;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`authorizer did not answer within ${config.authorizeTimeoutMs} ms`)), config.authorizeTimeoutMs);
-    });
-    Promise.race([
+    withTimeout(
       authorizer.authorize({ app, key: request.name, query: request.query, remoteAddress: this.socket.remoteAddress ?? '', protocol: this.transport }),
-      timeout,
-    ])
+      config.authorizeTimeoutMs,
+      'the authorizer',
+    )
       .then((decision) => {
         if (this.closed) return;
         if (!decision.allowed) return this.refusePublish(request.streamId, decision.code, decision.description, 'EDGE_PUBLISH_REFUSED');
@@ -127,28 +126,51 @@ export class EdgeConnection {
       .catch((err: Error) => {
         if (this.closed) return;
         this.refusePublish(request.streamId, 'NetStream.Publish.Failed', 'Publishing is not available right now.', 'EDGE_AUTHORIZE_FAILED', err);
-      })
-      .finally(() => clearTimeout(timer));
+      });
   }
 
   private startPublication(request: PublishRequest, streamName: string, app: string): void {
     const stats = new StreamStats(streamName, app, { remoteAddress: this.remote, protocol: this.transport });
     const publication: Publication = {
       streamId: request.streamId,
+      name: streamName,
+      app,
+      publisherId: `${this.ctx.config.nodeId}:${this.id}:${request.streamId}:${Date.now()}`,
       stats,
       close: (code, description) => {
-        this.session.sendStatus(request.streamId, 'status', code, description);
-        this.socket.end();
+        if (this.closed) return;
+        this.session.sendStatus(request.streamId, 'error', code, description);
+        this.log.info({ stream: streamName, code: 'EDGE_KICKED', status: code }, 'connection closed: EDGE_KICKED');
+        this.close(false);
       },
     };
+    const current = this.ctx.streams.get(streamName);
+    if (current && this.ctx.config.duplicatePolicy === 'takeover') current.close('NetStream.Publish.BadName', 'Another publisher took over this stream.');
     if (!this.ctx.streams.claim(streamName, publication)) {
       return this.refusePublish(request.streamId, 'NetStream.Publish.BadName', `Stream ${streamName} is already being published.`, 'EDGE_PUBLISH_REFUSED');
     }
-    this.publications.set(request.streamId, publication);
-    this.session.acceptPublish(request.streamId);
-    this.ctx.instruments.publishStreams.add(1);
-    this.ctx.instruments.connections.add(1, { protocol: this.transport, role: 'publish' });
-    this.log.info({ stream: streamName, app }, 'publish started');
+    withTimeout(this.ctx.cluster.claim(publication), this.ctx.config.authorizeTimeoutMs, 'registry claim')
+      .then((outcome) => {
+        if (this.closed) {
+          void this.ctx.cluster.release(publication);
+          this.ctx.streams.release(streamName, publication);
+          return;
+        }
+        if (!outcome.ok) {
+          this.ctx.streams.release(streamName, publication);
+          return this.refusePublish(request.streamId, outcome.code, outcome.description, 'EDGE_PUBLISH_REFUSED');
+        }
+        this.publications.set(request.streamId, publication);
+        this.session.acceptPublish(request.streamId);
+        this.ctx.instruments.publishStreams.add(1);
+        this.ctx.instruments.connections.add(1, { protocol: this.transport, role: 'publish' });
+        this.log.info({ stream: streamName, app }, 'publish started');
+      })
+      .catch((err: Error) => {
+        this.ctx.streams.release(streamName, publication);
+        if (this.closed) return;
+        this.refusePublish(request.streamId, 'NetStream.Publish.Failed', 'Publishing is not available right now.', 'EDGE_REGISTRY_UNAVAILABLE', err);
+      });
   }
 
   private refusePublish(streamId: number, code: string, description: string, closeCode: EdgeCloseCode, cause?: unknown): void {
@@ -161,10 +183,11 @@ export class EdgeConnection {
     const publication = this.publications.get(streamId);
     if (!publication) return;
     this.ctx.instruments.messages.add(1);
-    const kind = publication.stats.onMessage(message);
-    if (kind === 'video') this.ctx.instruments.videoFrames.add(1);
-    else if (kind === 'audio') this.ctx.instruments.audioFrames.add(1);
-    else if (kind === 'data') this.countCommand();
+    const info = publication.stats.onMessage(message);
+    if (info.kind === 'video') this.ctx.instruments.videoFrames.add(1);
+    else if (info.kind === 'audio') this.ctx.instruments.audioFrames.add(1);
+    else if (info.kind === 'data' && !this.countCommand()) return;
+    publication.relay?.publish({ type: message.type as 8 | 9 | 18, timestamp: message.timestamp, payload: info.payload }, info);
   }
 
   /** Flood guard for commands and data messages. */
@@ -186,6 +209,7 @@ export class EdgeConnection {
     if (!publication) return;
     this.publications.delete(streamId);
     this.ctx.streams.release(publication.stats.name, publication);
+    void this.ctx.cluster.release(publication);
     this.ctx.instruments.publishStreams.add(-1);
     this.ctx.instruments.connections.add(-1, { protocol: this.transport, role: 'publish' });
     const s = publication.stats;
@@ -229,4 +253,14 @@ export class EdgeConnection {
     clearTimeout(this.handshakeTimer);
     for (const streamId of [...this.publications.keys()]) this.endPublication(streamId, 'disconnect');
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -7,6 +7,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger, Metrics } from '@ingest/telemetry';
 import { AllowAllAuthorizer, type PublishAuthorizer } from './authorizer';
+import type { EdgeCluster } from './cluster';
 import type { EdgeConfig } from './config';
 import { EdgeConnection, type ConnectionContext, type Transport } from './connection';
 import { createStatusServer } from './http-status';
@@ -16,6 +17,7 @@ import { StreamTable } from './stream-table';
 export interface EdgeDependencies {
   logger: Logger;
   meter: Metrics['meter'];
+  cluster: EdgeCluster;
   authorizer?: PublishAuthorizer;
 }
 
@@ -38,7 +40,13 @@ export class EdgeServer {
       instruments: createEdgeInstruments(deps.meter),
       authorizer: deps.authorizer ?? new AllowAllAuthorizer(),
       streams: this.streams,
+      cluster: deps.cluster,
     };
+  }
+
+  /** For the node heartbeat. */
+  load(): { connections: number; streams: number } {
+    return { connections: this.connections.size, streams: this.streams.size };
   }
 
   async start(): Promise<void> {
@@ -74,6 +82,7 @@ export class EdgeServer {
     });
     const httpPort = await listen(this.http, config.httpPort, config.host);
     this.servers.push({ name: 'http', server: this.http as unknown as Server, port: httpPort });
+    this.deps.cluster.start();
     this.started = true;
     logger.info({ listeners: this.listeners() }, 'edge ready');
   }
@@ -102,6 +111,7 @@ export class EdgeServer {
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
     this.http?.closeAllConnections();
     await Promise.all(closing);
+    await this.deps.cluster.stop();
     this.deps.logger.info('edge stopped');
   }
 }

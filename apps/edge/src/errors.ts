@@ -5,6 +5,7 @@ export const EDGE_CLOSE_CODES = {
   EDGE_COMMAND_FLOOD: 'more commands per second than allowed',
   EDGE_PUBLISH_REFUSED: 'the publish request was refused',
   EDGE_AUTHORIZE_FAILED: 'the authorizer failed or timed out',
+  EDGE_REGISTRY_UNAVAILABLE: 'the stream could not be claimed in the registry (Redis unreachable)',
   EDGE_SOCKET_ERROR: 'the socket failed',
   EDGE_TLS_ERROR: 'the TLS handshake failed',
   EDGE_SHUTDOWN: 'the edge is shutting down',

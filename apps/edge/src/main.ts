@@ -1,5 +1,8 @@
-/** Edge node entry point: configuration from the environment, JSON logs, metrics, graceful stop on SIGTERM/SIGINT. */
+/** Edge node entry point: configuration from the environment, JSON logs, metrics, Redis, NATS, graceful stop. */
+import { closeNats, connectNats } from '@ingest/relay';
+import { NodeRegistry, closeRedis, connectRedis } from '@ingest/registry';
 import { createLogger, startMetrics } from '@ingest/telemetry';
+import { EdgeCluster } from './cluster';
 import { loadEdgeConfig } from './config';
 import { EdgeServer } from './edge-server';
 
@@ -7,7 +10,30 @@ async function main(): Promise<void> {
   const logger = createLogger('edge');
   const config = loadEdgeConfig();
   const metrics = await startMetrics({ serviceName: 'edge', port: config.metricsPort, logger });
-  const edge = new EdgeServer(config, { logger, meter: metrics.meter });
+  const redis = connectRedis(config.redisUrl, { logger, name: config.nodeId });
+  const nats = await connectNats(config.natsUrl, { logger, name: config.nodeId });
+  // The edge epoch increases on every start of this node id; without Redis, the clock serves.
+  const epoch = await new NodeRegistry(redis).nextEpoch(config.nodeId).catch(() => Date.now() % 0xffffffff);
+  const holder: { edge?: EdgeServer } = {};
+  const startedAt = Date.now();
+  const cluster = new EdgeCluster({
+    nodeId: config.nodeId,
+    epoch,
+    redis,
+    nats,
+    logger,
+    streamTtlMs: config.streamTtlMs,
+    heartbeatMs: config.heartbeatMs,
+    duplicatePolicy: config.duplicatePolicy,
+    nodeInfo: () => ({
+      host: config.publicHost,
+      ports: holder.edge?.listeners() ?? {},
+      startedAt,
+      load: { ...(holder.edge?.load() ?? { connections: 0, streams: 0 }), rssBytes: process.memoryUsage.rss() },
+    }),
+  });
+  const edge = new EdgeServer(config, { logger, meter: metrics.meter, cluster });
+  holder.edge = edge;
   await edge.start();
   let stopping = false;
   const stop = (signal: string) => {
@@ -16,14 +42,16 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping');
     void edge
       .stop()
+      .then(() => closeNats(nats))
+      .then(() => closeRedis(redis))
       .then(() => metrics.close())
-      .then(() => process.exit(0));
+      .finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
 main().catch((err: unknown) => {
-  console.error(JSON.stringify({ level: 'fatal', msg: 'edge failed to start', err: String(err) }));
+  console.error(JSON.stringify({ level: 60, msg: 'edge failed to start', err: String(err) }));
   process.exit(1);
 });

@@ -51,6 +51,21 @@ class RateWindow {
   }
 }
 
+/** What one message is, as the relay needs it (one object per stream, overwritten per message). */
+export interface MessageInfo {
+  kind: 'video' | 'audio' | 'data' | 'other';
+  /** A video tag carrying a keyframe's coded frames. */
+  keyframe: boolean;
+  /** A codec configuration (sequence start) or metadata: every viewer needs it. */
+  sequenceHeader: boolean;
+  compositionOffset: number;
+  /** The tag body to relay: the message payload, or for `@setDataFrame` the data frame without that wrapper. */
+  payload: Uint8Array;
+}
+
+/** AMF0 string '@setDataFrame': marker 0x02, length 13, the characters. */
+const SET_DATA_FRAME_PREFIX = Buffer.from([0x02, 0x00, 0x0d, ...Buffer.from('@setDataFrame', 'latin1')]);
+
 export interface StreamSnapshot {
   name: string;
   app: string;
@@ -94,6 +109,7 @@ export class StreamStats {
   private firstVideoTs = -1;
   private lastVideoTs = -1;
   private readonly rate = new RateWindow();
+  private readonly info: MessageInfo = { kind: 'other', keyframe: false, sequenceHeader: false, compositionOffset: 0, payload: new Uint8Array(0) };
 
   constructor(
     readonly name: string,
@@ -101,58 +117,78 @@ export class StreamStats {
     readonly publisher: { remoteAddress: string; protocol: string },
   ) {}
 
-  /** Returns the kind of frame for the caller's counters. */
-  onMessage(message: RtmpMessage, nowMs = Date.now()): 'video' | 'audio' | 'data' | 'other' {
+  /** Counts the message and says what it is (the returned object is reused for the next message). */
+  onMessage(message: RtmpMessage, nowMs = Date.now()): MessageInfo {
     const size = message.payload.length;
+    const info = this.info;
+    info.kind = 'other';
+    info.keyframe = false;
+    info.sequenceHeader = false;
+    info.compositionOffset = 0;
+    info.payload = message.payload;
     this.bytes += size;
     this.rate.add(nowMs, size);
     try {
-      if (message.type === MessageType.Video) return this.onVideo(message, size);
-      if (message.type === MessageType.Audio) return this.onAudio(message, size);
-      this.onData(message);
-      return 'data';
+      if (message.type === MessageType.Video) this.onVideo(message, size, info);
+      else if (message.type === MessageType.Audio) this.onAudio(message, size, info);
+      else this.onData(message, info);
     } catch (err) {
       if (!(err instanceof FlvError)) throw err;
       this.malformedTags++;
-      return 'other';
     }
+    return info;
   }
 
-  private onVideo(message: RtmpMessage, size: number): 'video' | 'other' {
+  private onVideo(message: RtmpMessage, size: number, info: MessageInfo): void {
     this.videoBytes += size;
-    if (size === 0) return 'other';
+    if (size === 0) return;
     const tag = parseVideoTag(message.payload);
     let coded = false;
     for (const track of tag.tracks) {
-      if (track.packetType === 'codedFrames') coded = true;
-      else if (track.packetType === 'sequenceStart' && track.trackId === 0) this.video = describeVideoConfig(track) ?? this.video;
+      if (track.packetType === 'codedFrames') {
+        coded = true;
+        if (track.trackId === 0) info.compositionOffset = track.compositionTimeOffset;
+      } else if (track.packetType === 'sequenceStart') {
+        info.sequenceHeader = true;
+        if (track.trackId === 0) this.video = describeVideoConfig(track) ?? this.video;
+      }
     }
-    if (!coded) return 'other';
+    if (!coded) return;
+    info.kind = 'video';
+    info.keyframe = tag.isKeyframe;
     this.videoFrames++;
     if (tag.isKeyframe) this.keyframes++;
     if (this.firstVideoTs < 0) this.firstVideoTs = message.timestamp;
     this.lastVideoTs = message.timestamp;
-    return 'video';
   }
 
-  private onAudio(message: RtmpMessage, size: number): 'audio' | 'other' {
+  private onAudio(message: RtmpMessage, size: number, info: MessageInfo): void {
     this.audioBytes += size;
-    if (size === 0) return 'other';
+    if (size === 0) return;
     const tag = parseAudioTag(message.payload);
     let coded = false;
     for (const track of tag.tracks) {
       if (track.packetType === 'codedFrames') coded = true;
-      else if (track.packetType === 'sequenceStart' && track.trackId === 0) this.audio = describeAudioConfig(track, tag) ?? this.audio;
+      else if (track.packetType === 'sequenceStart') {
+        info.sequenceHeader = true;
+        if (track.trackId === 0) this.audio = describeAudioConfig(track, tag) ?? this.audio;
+      }
     }
     // Legacy codecs without sequence headers (MP3, Speex, ...) describe themselves in every frame.
     if (coded && !this.audio && tag.tracks[0]) this.audio = describeAudioConfig(tag.tracks[0], tag);
-    if (!coded) return 'other';
+    if (!coded) return;
+    info.kind = 'audio';
     this.audioFrames++;
-    return 'audio';
   }
 
-  private onData(message: RtmpMessage): void {
+  private onData(message: RtmpMessage, info: MessageInfo): void {
     this.dataMessages++;
+    info.kind = 'data';
+    info.sequenceHeader = true;
+    const p = message.payload;
+    if (p.length > SET_DATA_FRAME_PREFIX.length && SET_DATA_FRAME_PREFIX.equals(p.subarray(0, SET_DATA_FRAME_PREFIX.length))) {
+      info.payload = p.subarray(SET_DATA_FRAME_PREFIX.length); // players expect 'onMetaData', not the wrapper
+    }
     const script = parseScriptData(message.payload);
     if (script.name === ON_META_DATA) this.metadata = readStreamMetadata(script.value);
   }

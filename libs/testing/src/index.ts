@@ -8,3 +8,4 @@ export type { TestServer } from './server';
 export * from './tmp';
 export * from './rtmp-client';
 export * from './tls';
+export * from './cluster';

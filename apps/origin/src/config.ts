@@ -1,0 +1,55 @@
+/** Origin configuration from the environment (README lists every variable). */
+export interface OriginConfig {
+  nodeId: string;
+  host: string;
+  /** Host name put in playback URLs and the node registry. */
+  publicHost: string;
+  rtmpPort: number;
+  httpPort: number;
+  metricsPort: number;
+  redisUrl: string;
+  natsUrl: string;
+  chunkSize: number;
+  /** Fan-out back-pressure: drop to the next keyframe above this backlog... */
+  viewerHighWaterBytes: number;
+  /** ...and disconnect above this one, or when behind for longer than maxBehindMs. */
+  viewerCutoffBytes: number;
+  viewerMaxBehindMs: number;
+  /** Keep a stream's subscription this long after its last viewer left. */
+  lingerMs: number;
+  /** A stream with no message for this long, and gone from the registry, is ended. */
+  staleMs: number;
+  handshakeTimeoutMs: number;
+  heartbeatMs: number;
+  maxViewers: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  return value;
+}
+
+export function loadOriginConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
+  return {
+    nodeId: env.NODE_ID || `origin-${process.pid}`,
+    host: env.ORIGIN_HOST || '0.0.0.0',
+    publicHost: env.PUBLIC_HOST || '127.0.0.1',
+    rtmpPort: int(env, 'ORIGIN_RTMP_PORT', 1945),
+    httpPort: int(env, 'ORIGIN_HTTP_PORT', 8080),
+    metricsPort: int(env, 'METRICS_PORT', 9465),
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
+    chunkSize: int(env, 'ORIGIN_CHUNK_SIZE', 4096),
+    viewerHighWaterBytes: int(env, 'ORIGIN_VIEWER_HIGH_WATER_BYTES', 1024 * 1024),
+    viewerCutoffBytes: int(env, 'ORIGIN_VIEWER_CUTOFF_BYTES', 8 * 1024 * 1024),
+    viewerMaxBehindMs: int(env, 'ORIGIN_VIEWER_MAX_BEHIND_MS', 10_000),
+    lingerMs: int(env, 'ORIGIN_LINGER_MS', 30_000),
+    staleMs: int(env, 'ORIGIN_STALE_MS', 5_000),
+    handshakeTimeoutMs: int(env, 'ORIGIN_HANDSHAKE_TIMEOUT_MS', 10_000),
+    heartbeatMs: int(env, 'HEARTBEAT_MS', 2_000),
+    maxViewers: int(env, 'ORIGIN_MAX_VIEWERS', 10_000),
+  };
+}

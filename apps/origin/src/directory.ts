@@ -1,0 +1,12 @@
+import type { StreamHub } from './hub';
+
+/** Where the origin's front ends find streams. */
+export interface StreamDirectory {
+  /** The stream's hub, opened (subscribed) if needed; undefined when the stream is not live anywhere. */
+  open(name: string): Promise<StreamHub | undefined>;
+  /** Called when a viewer leaves, so idle hubs can be closed later. */
+  release(hub: StreamHub): void;
+}
+
+/** Stream names as the edge accepts them (no dots: NATS subject tokens; no slashes: URL segments). */
+export const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;

@@ -1,0 +1,142 @@
+/**
+ * HTTP playback: `GET /live/<name>.flv` (HTTP-FLV) and a WebSocket upgrade on the same path (WebSocket-FLV),
+ * CORS for browsers, `/healthz`, `/readyz`, `/status`. Errors are JSON `{ statusCode, error, message }`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { encodeFlvHeader } from '@ingest/flv';
+import type { Logger } from '@ingest/telemetry';
+import type { OriginConfig } from './config';
+import { STREAM_NAME, type StreamDirectory } from './directory';
+import type { StreamHub } from './hub';
+import type { ViewerTracker } from './rtmp-server';
+import { HttpFlvViewer, WsFlvViewer, type Viewer } from './viewer';
+
+export interface HttpStatusSource {
+  ready(): boolean;
+  status(): unknown;
+}
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+  'access-control-allow-headers': 'range, content-type',
+  'access-control-expose-headers': 'content-length, content-type',
+};
+
+const MAX_URL = 2048;
+const FLV_PATH = /^\/live\/([^/]+)\.flv$/;
+
+function sendJson(res: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
+  const json = JSON.stringify(body);
+  res.writeHead(statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(json), ...CORS, ...headers });
+  res.end(json);
+}
+
+function error(res: ServerResponse, statusCode: number, name: string, message: string): void {
+  sendJson(res, statusCode, { statusCode, error: name, message });
+}
+
+function flvHeader(hub: StreamHub): Buffer {
+  return encodeFlvHeader({ audio: true, video: hub.cache.hasVideo || hub.messages === 0 });
+}
+
+export function createHttpPlayServer(
+  config: OriginConfig,
+  directory: StreamDirectory,
+  tracker: ViewerTracker,
+  source: HttpStatusSource,
+  logger: Logger,
+): Server {
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
+
+  /** Validates the path; answers the error itself and returns undefined when it is not a stream URL. */
+  const streamName = (url: string | undefined, res?: ServerResponse): string | undefined => {
+    const raw = url ?? '/';
+    if (raw.length > MAX_URL) return void (res && error(res, 414, 'URI Too Long', `URLs are limited to ${MAX_URL} characters`));
+    const path = raw.split('?', 1)[0];
+    const match = FLV_PATH.exec(path);
+    if (!match) return void (res && error(res, 404, 'Not Found', 'use /live/<name>.flv'));
+    let name: string;
+    try {
+      name = decodeURIComponent(match[1]);
+    } catch {
+      return void (res && error(res, 400, 'Bad Request', 'malformed percent-encoding'));
+    }
+    if (!STREAM_NAME.test(name)) return void (res && error(res, 400, 'Bad Request', 'stream names are 1-128 characters of A-Z a-z 0-9 _ -'));
+    return name;
+  };
+
+  const attach = (viewer: Viewer, hub: StreamHub) => {
+    viewer.onClose = (v, reason) => {
+      hub.removeViewer(v);
+      directory.release(hub);
+      tracker.removed(v, hub, reason);
+    };
+    tracker.added(viewer, hub);
+    hub.addViewer(viewer);
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...CORS, 'access-control-max-age': '86400' });
+      res.end();
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return error(res, 405, 'Method Not Allowed', 'use GET');
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') return source.ready() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' });
+    if (path === '/status') return sendJson(res, 200, source.status());
+    const name = streamName(req.url, res);
+    if (!name) return;
+    if (tracker.count() >= config.maxViewers) return error(res, 503, 'Service Unavailable', 'too many viewers on this origin');
+    directory
+      .open(name)
+      .then((hub) => {
+        if (res.destroyed) return;
+        if (!hub) return error(res, 404, 'Not Found', `stream ${name} is not live`);
+        res.writeHead(200, { 'content-type': 'video/x-flv', 'cache-control': 'no-cache, no-store', connection: 'close', ...CORS });
+        if (req.method === 'HEAD') return res.end();
+        res.socket?.setNoDelay(true);
+        const viewer = new HttpFlvViewer(res, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+        viewer.writeHeader(flvHeader(hub));
+        res.on('close', () => viewer.close('client closed'));
+        attach(viewer, hub);
+      })
+      .catch((err: Error) => {
+        logger.warn({ code: 'ORIGIN_LOOKUP_FAILED', reason: err.message, stream: name }, 'stream lookup failed');
+        if (!res.headersSent) error(res, 503, 'Service Unavailable', 'stream lookup failed');
+      });
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const reject = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    };
+    const name = streamName(req.url);
+    if (!name) return reject(404, 'Not Found');
+    socket.on('error', () => socket.destroy());
+    directory
+      .open(name)
+      .then((hub) => {
+        if (socket.destroyed) return;
+        if (!hub) return reject(404, 'Not Found');
+        wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+          const viewer = new WsFlvViewer(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+          ws.on('close', () => viewer.close('client closed'));
+          ws.on('error', () => viewer.close('socket error'));
+          ws.on('message', () => undefined); // players send nothing meaningful; frames are capped by maxPayload
+          viewer.writeHeader(flvHeader(hub));
+          attach(viewer, hub);
+        });
+      })
+      .catch(() => reject(503, 'Service Unavailable'));
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}

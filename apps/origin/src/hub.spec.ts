@@ -1,0 +1,151 @@
+import { ChunkReader } from '@ingest/rtmp';
+import { FlvFileReader, encodeFlvHeader } from '@ingest/flv';
+import { StreamHub } from './hub';
+import { OutMessage, TYPE_AUDIO, TYPE_DATA, TYPE_VIDEO } from './media';
+import { Viewer } from './viewer';
+
+/** A viewer whose backlog the test controls (logic test: the real sockets are in the e2e suite). */
+class FakeViewer extends Viewer {
+  backlog = 0;
+  got: OutMessage[] = [];
+  endedStream = false;
+  constructor() {
+    super('http-flv', 'test');
+  }
+  buffered(): number {
+    return this.backlog;
+  }
+  protected writeMessage(message: OutMessage): number {
+    this.got.push(message);
+    return message.payload.length;
+  }
+  streamEnded(): void {
+    this.endedStream = true;
+  }
+  protected end(): void {}
+}
+
+const limits = { highWaterBytes: 1000, cutoffBytes: 5000, maxBehindMs: 10_000 };
+const meta = () => new OutMessage(TYPE_DATA, 0, Buffer.from('meta'), false, true);
+const vcfg = () => new OutMessage(TYPE_VIDEO, 0, Buffer.from([0x17, 0, 0, 0, 0]), false, true);
+const acfg = () => new OutMessage(TYPE_AUDIO, 0, Buffer.from([0xaf, 0, 0x12, 0x10]), false, true);
+const key = (ts: number) => new OutMessage(TYPE_VIDEO, ts, Buffer.from([0x17, 1, 0, 0, 0, ts & 0xff]), true, false);
+const inter = (ts: number) => new OutMessage(TYPE_VIDEO, ts, Buffer.from([0x27, 1, 0, 0, 0, ts & 0xff]), false, false);
+const audio = (ts: number) => new OutMessage(TYPE_AUDIO, ts, Buffer.from([0xaf, 1, ts & 0xff]), false, false);
+
+function feed(hub: StreamHub, messages: OutMessage[]): void {
+  for (const m of messages) hub.publish(m);
+}
+
+describe('StreamHub fan-out', () => {
+  test('a viewer joining mid-GOP gets metadata, sequence headers and the GOP from its keyframe first', () => {
+    const hub = new StreamHub('s', limits);
+    feed(hub, [meta(), vcfg(), acfg(), key(0), audio(10), inter(33), key(66), audio(70), inter(100)]);
+    const v = new FakeViewer();
+    hub.addViewer(v);
+    hub.publish(inter(133));
+    expect(v.got.map((m) => [m.type, m.timestamp, m.config, m.keyframe])).toEqual([
+      [TYPE_DATA, 0, true, false],
+      [TYPE_VIDEO, 0, true, false],
+      [TYPE_AUDIO, 0, true, false],
+      [TYPE_VIDEO, 66, false, true],
+      [TYPE_AUDIO, 70, false, false],
+      [TYPE_VIDEO, 100, false, false],
+      [TYPE_VIDEO, 133, false, false],
+    ]);
+  });
+
+  test('every viewer gets the same encoded buffer (encode once per format)', () => {
+    const hub = new StreamHub('s', limits);
+    const a = new FakeViewer();
+    const b = new FakeViewer();
+    hub.addViewer(a);
+    hub.addViewer(b);
+    const m = key(0);
+    hub.publish(m);
+    expect(a.got[0]).toBe(b.got[0]);
+    expect(a.got[0].flvTag()).toBe(b.got[0].flvTag());
+    expect(a.got[0].rtmpChunks(4096, 1)).toBe(b.got[0].rtmpChunks(4096, 1));
+  });
+
+  test('a backed-up viewer skips to the next keyframe, then is cut off if it stays behind', () => {
+    const hub = new StreamHub('s', { ...limits, maxBehindMs: 50 });
+    const slow = new FakeViewer();
+    const fast = new FakeViewer();
+    hub.addViewer(slow);
+    hub.addViewer(fast);
+    feed(hub, [vcfg(), key(0), inter(33)]);
+    slow.backlog = 2000; // above high water
+    feed(hub, [inter(66), audio(70)]);
+    slow.backlog = 0;
+    feed(hub, [inter(100), key(133), inter(166)]);
+    expect(slow.got.map((m) => m.timestamp)).toEqual([0, 0, 33, 133, 166]);
+    expect(slow.droppedFrames).toBe(3); // 66, 70 while behind, 100 while waiting for a keyframe
+    expect(fast.got.map((m) => m.timestamp)).toEqual([0, 0, 33, 66, 70, 100, 133, 166]);
+    slow.backlog = 2000;
+    hub.publish(inter(200));
+    const until = Date.now() + 60;
+    while (Date.now() < until) {
+      /* stay behind past maxBehindMs */
+    }
+    hub.publish(inter(233));
+    expect(slow.closed).toBe(true);
+    expect(hub.viewers.has(fast)).toBe(true);
+  });
+
+  test('a viewer above the cut-off backlog is disconnected at once', () => {
+    const hub = new StreamHub('s', limits);
+    const v = new FakeViewer();
+    hub.addViewer(v);
+    v.backlog = 6000;
+    hub.publish(key(0));
+    expect(v.closed).toBe(true);
+  });
+
+  test('an audio-only stream starts viewers at once', () => {
+    const hub = new StreamHub('s', limits);
+    feed(hub, [acfg(), audio(0), audio(23)]);
+    const v = new FakeViewer();
+    hub.addViewer(v);
+    hub.publish(audio(46));
+    expect(v.got.map((m) => m.timestamp)).toEqual([0, 0, 23, 46]);
+  });
+
+  test('end tells viewers and clears the join cache', () => {
+    const hub = new StreamHub('s', limits);
+    const v = new FakeViewer();
+    hub.addViewer(v);
+    feed(hub, [vcfg(), key(0)]);
+    hub.end();
+    expect(v.endedStream).toBe(true);
+    expect(hub.cache.snapshot()).toEqual([]);
+  });
+});
+
+describe('OutMessage encodings', () => {
+  test('the FLV tag parses back to the same tag', () => {
+    const m = new OutMessage(TYPE_VIDEO, 0x01020304, Buffer.from([0x17, 1, 0, 0, 0, 1, 2, 3]), true, false);
+    const reader = new FlvFileReader();
+    const tags = reader.push(Buffer.concat([encodeFlvHeader({ audio: false, video: true }), m.flvTag()]));
+    expect(tags).toHaveLength(1);
+    expect(tags[0].type).toBe(TYPE_VIDEO);
+    expect(tags[0].timestamp).toBe(0x01020304);
+    expect(Buffer.from(tags[0].body).equals(Buffer.from(m.payload))).toBe(true);
+  });
+
+  test('the RTMP chunks decode to the same message at any prior connection state', () => {
+    const payload = Buffer.alloc(10000, 5);
+    const m = new OutMessage(TYPE_VIDEO, 12345, payload, true, false);
+    const got: Array<{ type: number; timestamp: number; streamId: number; length: number }> = [];
+    const reader = new ChunkReader((msg) => got.push({ type: msg.type, timestamp: msg.timestamp, streamId: msg.streamId, length: msg.payload.length }));
+    reader.chunkSize = 4096;
+    reader.push(m.rtmpChunks(4096, 1));
+    reader.push(new OutMessage(TYPE_VIDEO, 12378, payload, false, false).rtmpChunks(4096, 1));
+    expect(got).toEqual([
+      { type: 9, timestamp: 12345, streamId: 1, length: 10000 },
+      { type: 9, timestamp: 12378, streamId: 1, length: 10000 },
+    ]);
+    expect(m.rtmpChunks(4096, 1)).toBe(m.rtmpChunks(4096, 1));
+    expect(m.rtmpChunks(4096, 2)).not.toBe(m.rtmpChunks(4096, 1));
+  });
+});

@@ -1,0 +1,48 @@
+import { parseCli, UsageError } from './cli';
+
+describe('parseCli', () => {
+  it('prints usage without a scenario or with --help', () => {
+    expect(parseCli([]).scenario).toBe('help');
+    expect(parseCli(['--help']).scenario).toBe('help');
+    const help = parseCli(['ingest', '--help']);
+    expect(help.scenario === 'help' && help.text).toMatch(/--pin-server/);
+  });
+
+  it('has the documented defaults', () => {
+    expect(parseCli(['chunk-reader'])).toEqual({
+      scenario: 'chunk-reader',
+      options: { seconds: 3, warmup: 1, piece: 65536, sizes: [128, 4096], media: undefined, save: true, note: undefined },
+    });
+    expect(parseCli(['ingest'])).toEqual({
+      scenario: 'ingest',
+      options: {
+        publishers: 20, seconds: 30, warmup: 5, chunkSize: 4096,
+        pinServer: undefined, pinLoad: undefined, media: undefined, save: true, note: undefined,
+      },
+    });
+  });
+
+  it('reads the options', () => {
+    const command = parseCli(['ingest', '--publishers', '50', '--seconds=60', '--warmup', '0', '--pin-server', '1', '--pin-load', '0', '--no-save', '--chunk-size', '128']);
+    expect(command).toMatchObject({
+      scenario: 'ingest',
+      options: { publishers: 50, seconds: 60, warmup: 0, pinServer: '1', pinLoad: '0', save: false, chunkSize: 128 },
+    });
+    expect(parseCli(['chunk-reader', '--sizes', '128,256,60000'])).toMatchObject({ options: { sizes: [128, 256, 60000] } });
+  });
+
+  it.each([
+    [['bogus'], /unknown scenario/],
+    [['ingest', '--publishers', '0'], /--publishers must be an integer >= 1/],
+    [['ingest', '--publishers', '2.5'], /--publishers/],
+    [['ingest', '--seconds=-1'], /--seconds must be a positive number/],
+    [['ingest', '--seconds', '0'], /--seconds must be a positive number/],
+    [['ingest', '--pin-server', 'all'], /taskset CPU list/],
+    [['ingest', '--chunk-size', '64'], /--chunk-size must be an integer >= 128/],
+    [['chunk-reader', '--sizes', '128,x'], /--sizes/],
+    [['chunk-reader', '--frobnicate'], /frobnicate/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseCli(argv)).toThrow(UsageError);
+    expect(() => parseCli(argv)).toThrow(message);
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * The edge under test, as a separate process from its build (apps/edge/dist/main.js), on free loopback ports,
+ * optionally under `taskset -c`. taskset execs the program, so the pid we hold is the edge's own.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, spawnManaged, type ManagedProcess } from '@ingest/testing';
+import { ROOT } from './paths';
+
+export const EDGE_MAIN = join(ROOT, 'apps', 'edge', 'dist', 'main.js');
+
+/** The project's Node (the `node` devDependency); the running one if that is missing. */
+export function nodeBinary(): string {
+  const local = join(ROOT, 'node_modules', '.bin', 'node');
+  return existsSync(local) ? local : process.execPath;
+}
+
+/** What the edge's /status answers (the fields the benchmark reads). */
+export interface EdgeStreamStatus {
+  name: string;
+  endedAt?: string;
+  videoFrames: number;
+  audioFrames: number;
+  keyframes: number;
+  bytes: number;
+  malformedTags: number;
+  bitrateKbps: number;
+  fps?: number;
+}
+
+export interface EdgeStatus {
+  connections: number;
+  streams: EdgeStreamStatus[];
+  recent: EdgeStreamStatus[];
+}
+
+export interface EdgeProcess {
+  process: ManagedProcess;
+  pid: number;
+  rtmpPort: number;
+  httpPort: number;
+  status(): Promise<EdgeStatus>;
+  /** Log lines at warn level or above (pino levels >= 40). */
+  problems(): string[];
+  stop(): Promise<void>;
+}
+
+export async function startEdgeProcess(options: { pinServer?: string; env?: Record<string, string> } = {}): Promise<EdgeProcess> {
+  if (!existsSync(EDGE_MAIN)) throw new Error(`${EDGE_MAIN} is missing: run \`npm run build\` first`);
+  const rtmpPort = await freePort();
+  let httpPort = await freePort();
+  while (httpPort === rtmpPort) httpPort = await freePort();
+  const env = {
+    EDGE_HOST: '127.0.0.1',
+    EDGE_RTMP_PORT: String(rtmpPort),
+    EDGE_RTMPS_PORT: '0',
+    EDGE_HTTP_PORT: String(httpPort),
+    // 0: the metrics endpoint binds a port of the kernel's choosing (it is not scraped here).
+    METRICS_PORT: '0',
+    NODE_ID: 'bench-edge',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  const node = nodeBinary();
+  const proc = options.pinServer
+    ? spawnManaged('taskset', ['-c', options.pinServer, node, EDGE_MAIN], { name: 'edge', env })
+    : spawnManaged(node, [EDGE_MAIN], { name: 'edge', env });
+  try {
+    await proc.waitForOutput(/edge ready/, 15_000);
+  } catch (err) {
+    await proc.kill('SIGKILL');
+    throw err;
+  }
+  const status = async (): Promise<EdgeStatus> => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/status`);
+    if (!res.ok) throw new Error(`edge /status answered ${res.status}`);
+    return (await res.json()) as EdgeStatus;
+  };
+  return {
+    process: proc,
+    pid: proc.pid,
+    rtmpPort,
+    httpPort,
+    status,
+    problems: () =>
+      proc
+        .output()
+        .split('\n')
+        .filter((line) => {
+          if (!line.startsWith('{')) return line.trim() !== '';
+          try {
+            return Number((JSON.parse(line) as { level?: unknown }).level) >= 40;
+          } catch {
+            return true;
+          }
+        }),
+    stop: () => proc.kill('SIGTERM'),
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Scenario ingest: N real-time publishers into the real edge process, measuring what the edge spends.
+ *
+ * 1. The edge starts from apps/edge/dist/main.js on free loopback ports (optionally under taskset).
+ * 2. Publishers bench-0..bench-(N-1) start staggered over the first second: connect, publish, onMetaData, then
+ *    the FLV at real-time pace, looping (pacing.ts, publisher.ts).
+ * 3. After all are up, a warm-up (default 5 s), then the measured window (default 30 s). At both ends of the
+ *    window: the edge's utime+stime from /proc/<pid>/stat, the bytes the publishers wrote, our own
+ *    process.cpuUsage(). At the end: the edge's VmRSS/VmHWM, and /status must list all N streams live with
+ *    videoFrames higher than at the start of the window.
+ * 4. Publishers stop (FCUnpublish, deleteStream, close); one second later every stream in /status `recent` must
+ *    have counted exactly the video and audio frames its publisher sent.
+ */
+import { execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { IngestOptions } from './cli';
+import { startEdgeProcess, type EdgeProcess, type EdgeStatus, type EdgeStreamStatus } from './edge-process';
+import type { BenchMedia } from './media';
+import { buildTimeline } from './pacing';
+import { readCpuSeconds, readMemory } from './procfs';
+import { PacedPublisher, emptyCounters, type PublisherCounters } from './publisher';
+
+export interface StreamCheck {
+  name: string;
+  videoSent: number;
+  videoReceived: number | undefined;
+  audioSent: number;
+  audioReceived: number | undefined;
+  match: boolean;
+}
+
+export interface IngestResult {
+  ok: boolean;
+  failures: string[];
+  windowSeconds: number;
+  ingest: { bytes: number; mbitPerSecond: number; messages: number; videoFrames: number; audioFrames: number };
+  edge: {
+    pid: number;
+    cpuSeconds: number;
+    /** Of one core. */
+    cpuPercent: number;
+    cpuSecondsPerGB: number;
+    rssMiB: number;
+    peakRssMiB: number;
+    /** Before any publisher connected. */
+    idleRssMiB: number;
+  };
+  load: { cpuSeconds: number; cpuPercent: number; drainWaits: number; meanLagMs: number; maxLagMs: number };
+  check: {
+    liveAtStart: number;
+    liveAtEnd: number;
+    framesIncreasing: number;
+    streamsMatched: number;
+    videoFramesSent: number;
+    videoFramesReceived: number;
+    audioFramesSent: number;
+    audioFramesReceived: number;
+    edgeProblems: string[];
+  };
+  streams: StreamCheck[];
+}
+
+function sumCounters(publishers: PacedPublisher[]): PublisherCounters {
+  const total = emptyCounters();
+  for (const { counters: c } of publishers) {
+    total.bytes += c.bytes;
+    total.messages += c.messages;
+    total.videoFrames += c.videoFrames;
+    total.audioFrames += c.audioFrames;
+    total.drainWaits += c.drainWaits;
+    total.lagSumMs += c.lagSumMs;
+    total.lagMaxMs = Math.max(total.lagMaxMs, c.lagMaxMs);
+  }
+  return total;
+}
+
+function benchStreams(list: EdgeStreamStatus[]): Map<string, EdgeStreamStatus> {
+  return new Map(list.filter((s) => s.name.startsWith('bench-')).map((s) => [s.name, s]));
+}
+
+const MiB = 1024 * 1024;
+
+export async function runIngest(options: IngestOptions, media: BenchMedia, log: (line: string) => void): Promise<IngestResult> {
+  if (options.pinLoad) {
+    execFileSync('taskset', ['-a', '-cp', options.pinLoad, String(process.pid)], { stdio: 'ignore' });
+    log(`load process ${process.pid} pinned to CPU ${options.pinLoad}`);
+  }
+  const timeline = buildTimeline(media.tags);
+  const failures: string[] = [];
+  const edge: EdgeProcess = await startEdgeProcess({ pinServer: options.pinServer });
+  log(`edge pid ${edge.pid} on rtmp 127.0.0.1:${edge.rtmpPort}, http ${edge.httpPort}${options.pinServer ? `, pinned to CPU ${options.pinServer}` : ''}`);
+  const publishers = Array.from({ length: options.publishers }, (_, i) => new PacedPublisher(i, edge.rtmpPort, timeline, media.metadata, options.chunkSize));
+
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping publishers and the edge`);
+    for (const p of publishers) p.destroy();
+    void edge.process.kill('SIGTERM').finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let phase = 'start';
+  const t0 = performance.now();
+  let last = { t: t0, edgeCpu: readCpuSeconds(edge.pid), bench: process.cpuUsage(), bytes: 0 };
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    let edgeCpu = last.edgeCpu;
+    try {
+      edgeCpu = readCpuSeconds(edge.pid);
+    } catch {
+      // exited; reported below
+    }
+    const bench = process.cpuUsage();
+    const total = sumCounters(publishers);
+    const dt = (now - last.t) / 1000;
+    const benchCpu = (bench.user + bench.system - last.bench.user - last.bench.system) / 1e6;
+    log(
+      `${phase.padEnd(8)} ${((now - t0) / 1000).toFixed(0).padStart(3)} s  publishers ${publishers.filter((p) => p.up).length}/${publishers.length}` +
+        `  sent ${(total.bytes / 1e6).toFixed(1)} MB (${((total.bytes - last.bytes) / 1e6 / dt).toFixed(2)} MB/s)` +
+        `  edge CPU ${(((edgeCpu - last.edgeCpu) / dt) * 100).toFixed(1)}%  bench CPU ${((benchCpu / dt) * 100).toFixed(1)}%  drain waits ${total.drainWaits}`,
+    );
+    last = { t: now, edgeCpu, bench, bytes: total.bytes };
+  }, 1000);
+
+  const assertHealthy = (): void => {
+    const exit = edge.process.exitStatus();
+    if (exit) throw new Error(`the edge exited (${exit.code ?? exit.signal}):\n${edge.process.output().slice(-2000)}`);
+    const failed = publishers.filter((p) => p.error);
+    if (failed.length > 0) throw new Error(`${failed.length} publisher(s) failed: ${failed.map((p) => p.error?.message).join('; ')}`);
+  };
+
+  try {
+    const idle = readMemory(edge.pid);
+    phase = 'starting';
+    const spacing = 1000 / options.publishers;
+    await Promise.all(publishers.map(async (p, i) => {
+      await sleep(i * spacing);
+      await p.start();
+    }));
+    phase = 'warm-up';
+    await sleep(options.warmup * 1000);
+    assertHealthy();
+
+    const statusStart = await edge.status();
+    phase = 'measure';
+    for (const p of publishers) p.counters.lagMaxMs = 0;
+    const w0 = { t: performance.now(), cpu: readCpuSeconds(edge.pid), bench: process.cpuUsage(), sent: sumCounters(publishers) };
+    await sleep(options.seconds * 1000);
+    const w1 = { t: performance.now(), cpu: readCpuSeconds(edge.pid), bench: process.cpuUsage(), sent: sumCounters(publishers) };
+    const memory = readMemory(edge.pid);
+    const statusEnd = await edge.status();
+    assertHealthy();
+
+    phase = 'stopping';
+    await Promise.all(publishers.map((p) => p.stop()));
+    await sleep(1000);
+    const final: EdgeStatus = await edge.status();
+    clearInterval(ticker);
+
+    const windowSeconds = (w1.t - w0.t) / 1000;
+    const bytes = w1.sent.bytes - w0.sent.bytes;
+    const messages = w1.sent.messages - w0.sent.messages;
+    const edgeCpu = w1.cpu - w0.cpu;
+    const benchCpu = (w1.bench.user + w1.bench.system - w0.bench.user - w0.bench.system) / 1e6;
+
+    const startStreams = benchStreams(statusStart.streams);
+    const endStreams = benchStreams(statusEnd.streams);
+    let framesIncreasing = 0;
+    for (const [name, s] of endStreams) if (s.videoFrames > (startStreams.get(name)?.videoFrames ?? Infinity)) framesIncreasing++;
+    if (startStreams.size !== options.publishers) failures.push(`${startStreams.size}/${options.publishers} streams live in /status at the start of the window`);
+    if (endStreams.size !== options.publishers) failures.push(`${endStreams.size}/${options.publishers} streams live in /status at the end of the window`);
+    if (framesIncreasing !== options.publishers) failures.push(`videoFrames increased during the window on ${framesIncreasing}/${options.publishers} streams`);
+
+    // Ended streams, newest first; the edge keeps the last 50.
+    const ended = new Map<string, EdgeStreamStatus>();
+    for (const s of final.recent) if (s.name.startsWith('bench-') && !ended.has(s.name)) ended.set(s.name, s);
+    const streams: StreamCheck[] = publishers.map((p) => {
+      const s = ended.get(p.name);
+      const check = {
+        name: p.name,
+        videoSent: p.counters.videoFrames,
+        videoReceived: s?.videoFrames,
+        audioSent: p.counters.audioFrames,
+        audioReceived: s?.audioFrames,
+      };
+      return { ...check, match: check.videoSent === check.videoReceived && check.audioSent === check.audioReceived };
+    });
+    const matched = streams.filter((s) => s.match).length;
+    if (matched !== streams.length) {
+      const missing = streams.filter((s) => s.videoReceived === undefined).length;
+      failures.push(
+        `frame counts differ on ${streams.length - matched} stream(s)` +
+          (missing > 0 ? ` (${missing} not in /status recent${options.publishers > 50 ? ': the edge keeps only the last 50' : ''})` : ''),
+      );
+    }
+    const edgeProblems = edge.problems();
+    if (edgeProblems.length > 0) failures.push(`the edge logged ${edgeProblems.length} warning/error line(s)`);
+    if (w1.sent.drainWaits > 0) log(`note: publishers waited for 'drain' ${w1.sent.drainWaits} time(s)`);
+
+    return {
+      ok: failures.length === 0,
+      failures,
+      windowSeconds,
+      ingest: {
+        bytes,
+        mbitPerSecond: (bytes * 8) / windowSeconds / 1e6,
+        messages,
+        videoFrames: w1.sent.videoFrames - w0.sent.videoFrames,
+        audioFrames: w1.sent.audioFrames - w0.sent.audioFrames,
+      },
+      edge: {
+        pid: edge.pid,
+        cpuSeconds: edgeCpu,
+        cpuPercent: (edgeCpu / windowSeconds) * 100,
+        cpuSecondsPerGB: edgeCpu / (bytes / 1e9),
+        rssMiB: memory.rss / MiB,
+        peakRssMiB: memory.hwm / MiB,
+        idleRssMiB: idle.rss / MiB,
+      },
+      load: {
+        cpuSeconds: benchCpu,
+        cpuPercent: (benchCpu / windowSeconds) * 100,
+        drainWaits: w1.sent.drainWaits - w0.sent.drainWaits,
+        meanLagMs: messages > 0 ? (w1.sent.lagSumMs - w0.sent.lagSumMs) / messages : 0,
+        maxLagMs: w1.sent.lagMaxMs,
+      },
+      check: {
+        liveAtStart: startStreams.size,
+        liveAtEnd: endStreams.size,
+        framesIncreasing,
+        streamsMatched: matched,
+        videoFramesSent: streams.reduce((n, s) => n + s.videoSent, 0),
+        videoFramesReceived: streams.reduce((n, s) => n + (s.videoReceived ?? 0), 0),
+        audioFramesSent: streams.reduce((n, s) => n + s.audioSent, 0),
+        audioFramesReceived: streams.reduce((n, s) => n + (s.audioReceived ?? 0), 0),
+        edgeProblems: edgeProblems.slice(0, 20),
+      },
+      streams,
+    };
+  } finally {
+    clearInterval(ticker);
+    for (const p of publishers) p.destroy();
+    await edge.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,15 @@
+export {
+  closeRedis,
+  clusterNodeRedisOptions,
+  connectRedis,
+  reconnectDelayMs,
+  RegistryError,
+  toRegistryError,
+  waitForRedis,
+  type ConnectRedisOptions,
+  type RegistryErrorCode,
+} from './connection';
+export { DEFAULT_PREFIX, DEFAULT_TTL_MS, registryKeys, type RegistryKeys, type RegistryOptions } from './keys';
+export { EPOCH_COUNTER_TTL_MS, NodeRegistry, type NodeLoad, type NodeRecord, type NodeRole } from './nodes';
+export { StreamRegistry, type ClaimResult, type RefreshResult, type StreamRecord } from './streams';
+export { ViewerRegistry } from './viewers';

@@ -1,0 +1,352 @@
+/**
+ * Edge side of the relay: every media message of one stream goes to `media.<stream>` in one envelope (or in
+ * fragments above the server's max_payload), and GOP requests on `gop.<stream>` are answered from the cache.
+ *
+ * publish() never throws and never waits: NATS errors (closed connection, payload over a changed max_payload)
+ * are counted and logged at a limited rate. While the client is disconnected nats.js keeps accepting publishes
+ * into its own outbound buffer (reset at each reconnect attempt, see connection.ts); those messages are counted
+ * as `publishedWhileDisconnected`, and the subscribers see the loss as a sequence gap.
+ */
+import { parseAudioTag, parseVideoTag } from '@ingest/flv';
+import type { Logger } from '@ingest/telemetry';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { watchStatus } from './connection';
+import {
+  EnvelopeFlags,
+  EnvelopeKind,
+  encodeEnvelope,
+  encodeEnvelopeFragments,
+  kindOfMessageType,
+  type EnvelopeFields,
+} from './envelope';
+import { GopCache, type GopCacheOptions, type GopEntry } from './gop-cache';
+import { RateLimitedLog, relayInstruments, type Meter, type RelayInstruments } from './observe';
+import { relaySubjects, type RelaySubjects } from './subjects';
+
+/** One RTMP media message: audio (8), video (9) or AMF0 data (18); `payload` is the FLV tag body. */
+export interface RelayMessage {
+  type: 8 | 9 | 18;
+  /** Milliseconds, as RTMP (taken modulo 2^32). */
+  timestamp: number;
+  payload: Uint8Array;
+}
+
+/** What the caller already knows about a message (else it is derived from the tag header). */
+export interface RelayMessageInfo {
+  /** A video key frame with coded frames. */
+  keyframe: boolean;
+  /** Decoder configuration (AVC/HEVC/... sequence header, AAC AudioSpecificConfig) or onMetaData. */
+  sequenceHeader: boolean;
+  /** FLV CompositionTime (ms), video only. */
+  compositionOffset: number;
+}
+
+export interface RelayPublisherOptions {
+  stream: string;
+  /** Identifies this publishing session: a new publish (here or on another edge) must use a different epoch. */
+  epoch: number;
+  logger?: Logger;
+  meter?: Meter;
+  gop?: GopCacheOptions;
+  /** Sequence number of the first message. Default 1 (a gop-end with sequence 0 then means "nothing yet"). */
+  initialSequence?: number;
+}
+
+export interface RelayPublisherStats {
+  /** Media messages published (end-of-stream not included). */
+  messages: number;
+  /** Envelopes handed to NATS (fragments count one each; GOP replies not included). */
+  envelopes: number;
+  /** Envelope bytes handed to NATS for media messages. */
+  bytes: number;
+  /** Messages that needed fragments. */
+  fragmented: number;
+  /** Video/audio tags whose header did not parse (relayed with flags 0). */
+  malformedTags: number;
+  /** Publishes NATS refused (closed connection, payload too large, ...): those messages are lost. */
+  errors: number;
+  /** Messages published while the client was disconnected (most likely lost: the subscribers will see a gap). */
+  publishedWhileDisconnected: number;
+  /** Messages given to publish() after end(), or of another message type. */
+  ignored: number;
+  gopRequests: number;
+  /** Envelopes sent in GOP replies (gop-end markers included). */
+  gopReplyEnvelopes: number;
+}
+
+/** Default until the connection reports its own (the nats-server default). */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+const EMPTY = new Uint8Array(0);
+
+export class RelayPublisher {
+  readonly stream: string;
+  readonly epoch: number;
+  readonly subjects: RelaySubjects;
+  readonly gop: GopCache;
+  readonly stats: RelayPublisherStats = {
+    messages: 0,
+    envelopes: 0,
+    bytes: 0,
+    fragmented: 0,
+    malformedTags: 0,
+    errors: 0,
+    publishedWhileDisconnected: 0,
+    ignored: 0,
+    gopRequests: 0,
+    gopReplyEnvelopes: 0,
+  };
+
+  private readonly nc: NatsConnection;
+  private readonly logger: Logger | undefined;
+  private readonly warn: RateLimitedLog;
+  private readonly instruments: RelayInstruments | undefined;
+  private readonly gopSub: Subscription;
+  private readonly stopStatus: () => void;
+  /** Reused for every encode (read synchronously by the encoder). */
+  private readonly fields: EnvelopeFields;
+  private nextSequence: number;
+  private lastSequence: number;
+  private lastTimestamp = 0;
+  private maxPayload = DEFAULT_MAX_PAYLOAD;
+  private connected = true;
+  private done = false;
+  /** Derived by deriveFlags() for the message being published. */
+  private derivedCts = 0;
+
+  constructor(nc: NatsConnection, options: RelayPublisherOptions) {
+    this.nc = nc;
+    this.stream = options.stream;
+    this.subjects = relaySubjects(options.stream);
+    this.epoch = options.epoch >>> 0;
+    this.logger = options.logger;
+    this.warn = new RateLimitedLog(options.logger);
+    this.instruments = relayInstruments(options.meter);
+    this.gop = new GopCache(options.gop);
+    this.nextSequence = (options.initialSequence ?? 1) >>> 0;
+    this.lastSequence = (this.nextSequence - 1) >>> 0;
+    this.fields = { kind: EnvelopeKind.AUDIO, flags: 0, timestamp: 0, compositionOffset: 0, sequence: 0, epoch: this.epoch };
+    this.gopSub = nc.subscribe(this.subjects.gop, { callback: (err, msg) => this.onGopRequest(err, msg) });
+    let atDisconnect = 0;
+    this.stopStatus = watchStatus(nc, (status) => {
+      if (status.type === 'disconnect' && this.connected) {
+        this.connected = false;
+        atDisconnect = this.stats.publishedWhileDisconnected;
+      } else if (status.type === 'reconnect' && !this.connected) {
+        this.connected = true;
+        const lost = this.stats.publishedWhileDisconnected - atDisconnect;
+        if (lost > 0) {
+          this.logger?.warn(
+            { stream: this.stream, publishedWhileDisconnected: lost },
+            'relay: NATS reconnected; messages published while disconnected are likely lost',
+          );
+        }
+      }
+    });
+  }
+
+  /** Sequence number of the last message published (initialSequence - 1 before the first). */
+  get sequence(): number {
+    return this.lastSequence;
+  }
+
+  get ended(): boolean {
+    return this.done;
+  }
+
+  /**
+   * Relays one message. Returns its sequence number, or -1 when it was not relayed (after end(), unknown type, or
+   * larger than 255 fragments). Never throws.
+   */
+  publish(message: RelayMessage, info?: RelayMessageInfo): number {
+    if (this.done) {
+      this.stats.ignored++;
+      return -1;
+    }
+    const kind = kindOfMessageType(message.type);
+    if (kind === undefined) {
+      this.stats.ignored++;
+      this.warn.warn('type', { stream: this.stream, type: message.type }, 'relay: not an audio/video/data message, ignored');
+      return -1;
+    }
+    const payload = message.payload;
+    let flags: number;
+    let cts: number;
+    if (info !== undefined) {
+      flags = (info.keyframe ? EnvelopeFlags.KEYFRAME : 0) | (info.sequenceHeader ? EnvelopeFlags.SEQUENCE_HEADER : 0);
+      cts = kind === EnvelopeKind.VIDEO ? info.compositionOffset : 0;
+    } else {
+      flags = this.deriveFlags(kind, payload);
+      cts = this.derivedCts;
+    }
+
+    const sequence = this.nextSequence;
+    this.nextSequence = (sequence + 1) >>> 0;
+    this.lastSequence = sequence;
+    const timestamp = message.timestamp >>> 0;
+    this.lastTimestamp = timestamp;
+
+    const fields = this.fields;
+    fields.kind = kind;
+    fields.flags = flags;
+    fields.timestamp = timestamp;
+    fields.compositionOffset = cts;
+    fields.sequence = sequence;
+
+    let envelopes: Buffer[];
+    try {
+      envelopes = encodeEnvelopeFragments(fields, payload, this.currentMaxPayload());
+    } catch (err) {
+      this.stats.errors++;
+      this.warn.warn('encode', { stream: this.stream, err, bytes: payload.length }, 'relay: message cannot be relayed, dropped');
+      return -1;
+    }
+
+    let bytes = 0;
+    for (let i = 0; i < envelopes.length; i++) bytes += envelopes[i].length;
+    if (envelopes.length > 1) this.stats.fragmented++;
+    this.send(envelopes);
+    this.stats.messages++;
+    this.stats.envelopes += envelopes.length;
+    this.stats.bytes += bytes;
+    if (!this.connected) this.stats.publishedWhileDisconnected++;
+    const instruments = this.instruments;
+    if (instruments !== undefined) {
+      instruments.messagesPublished.add(1);
+      instruments.bytesPublished.add(bytes);
+    }
+    this.gop.add({ kind, flags, sequence, timestamp, envelopes, bytes });
+    return sequence;
+  }
+
+  /** Publishes end-of-stream (next sequence number), stops answering GOP requests. Idempotent, never throws. */
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    const sequence = this.nextSequence;
+    this.lastSequence = sequence;
+    this.nextSequence = (sequence + 1) >>> 0;
+    const fields = this.fields;
+    fields.kind = EnvelopeKind.END_OF_STREAM;
+    fields.flags = 0;
+    fields.timestamp = this.lastTimestamp;
+    fields.compositionOffset = 0;
+    fields.sequence = sequence;
+    this.send([encodeEnvelope(fields, EMPTY)]);
+    try {
+      this.gopSub.unsubscribe();
+    } catch {
+      // Closed connection: nothing to unsubscribe from.
+    }
+    this.stopStatus();
+    this.gop.clear();
+  }
+
+  private send(envelopes: readonly Buffer[]): void {
+    const subject = this.subjects.media;
+    try {
+      for (let i = 0; i < envelopes.length; i++) this.nc.publish(subject, envelopes[i]);
+    } catch (err) {
+      this.stats.errors++;
+      this.warn.warn('publish', { stream: this.stream, err }, 'relay: NATS publish failed, message lost');
+    }
+  }
+
+  private currentMaxPayload(): number {
+    const fromServer = this.nc.info?.max_payload;
+    if (fromServer !== undefined && fromServer > 0) this.maxPayload = fromServer;
+    return this.maxPayload;
+  }
+
+  /** Flags from the tag header; sets `derivedCts`. Malformed tags get flags 0. */
+  private deriveFlags(kind: EnvelopeKind, payload: Uint8Array): number {
+    this.derivedCts = 0;
+    if (kind === EnvelopeKind.VIDEO) {
+      try {
+        const tag = parseVideoTag(payload);
+        let flags = 0;
+        let coded = false;
+        for (const track of tag.tracks) {
+          if (track.packetType === 'sequenceStart' || track.packetType === 'mpeg2tsSequenceStart') {
+            flags |= EnvelopeFlags.SEQUENCE_HEADER;
+          } else if (track.packetType === 'codedFrames') {
+            coded = true;
+          }
+        }
+        if (tag.isKeyframe && coded && flags === 0) flags = EnvelopeFlags.KEYFRAME;
+        if (tag.tracks.length > 0) this.derivedCts = tag.tracks[0].compositionTimeOffset;
+        return flags;
+      } catch {
+        this.stats.malformedTags++;
+        return 0;
+      }
+    }
+    if (kind === EnvelopeKind.AUDIO) {
+      try {
+        const tag = parseAudioTag(payload);
+        for (const track of tag.tracks) {
+          if (track.packetType === 'sequenceStart' || track.packetType === 'multichannelConfig') {
+            return EnvelopeFlags.SEQUENCE_HEADER;
+          }
+        }
+        return 0;
+      } catch {
+        this.stats.malformedTags++;
+        return 0;
+      }
+    }
+    return isMetadata(payload) ? EnvelopeFlags.SEQUENCE_HEADER : 0;
+  }
+
+  private onGopRequest(err: Error | null, msg: Msg): void {
+    if (err !== null) {
+      this.warn.warn('gop-sub', { stream: this.stream, err }, 'relay: GOP request subscription error');
+      return;
+    }
+    const reply = msg.reply;
+    if (this.done || !reply) return;
+    this.stats.gopRequests++;
+    const gop = this.gop;
+    const entries: GopEntry[] = gop.snapshot();
+    const fields = this.fields;
+    fields.kind = EnvelopeKind.GOP_END;
+    fields.flags = gop.complete ? EnvelopeFlags.KEYFRAME : 0;
+    fields.timestamp = this.lastTimestamp;
+    fields.compositionOffset = 0;
+    fields.sequence = this.lastSequence;
+    const end = encodeEnvelope(fields, EMPTY);
+    let sent = 0;
+    try {
+      for (const entry of entries) {
+        const envelopes = entry.envelopes;
+        for (let i = 0; i < envelopes.length; i++) {
+          this.nc.publish(reply, envelopes[i]);
+          sent++;
+        }
+      }
+      this.nc.publish(reply, end);
+      sent++;
+    } catch (e) {
+      this.stats.errors++;
+      this.warn.warn('gop-reply', { stream: this.stream, err: e }, 'relay: GOP reply failed');
+    }
+    this.stats.gopReplyEnvelopes += sent;
+    this.logger?.debug({ stream: this.stream, messages: entries.length, envelopes: sent, lastSequence: this.lastSequence }, 'relay: GOP request answered');
+  }
+}
+
+// AMF0 string marker, u16 length, then the name: 'onMetaData' or '@setDataFrame' (followed by 'onMetaData').
+const ON_META_DATA = Buffer.from('onMetaData', 'latin1');
+const SET_DATA_FRAME = Buffer.from('@setDataFrame', 'latin1');
+
+/** Whether an AMF0 data message is metadata (onMetaData, or @setDataFrame as a publisher sends it). */
+export function isMetadata(payload: Uint8Array): boolean {
+  if (payload.length < 3 || payload[0] !== 0x02) return false;
+  const length = (payload[1] << 8) | payload[2];
+  return startsWithName(payload, length, ON_META_DATA) || startsWithName(payload, length, SET_DATA_FRAME);
+}
+
+function startsWithName(payload: Uint8Array, length: number, name: Uint8Array): boolean {
+  if (length !== name.length || payload.length < 3 + length) return false;
+  for (let i = 0; i < length; i++) if (payload[3 + i] !== name[i]) return false;
+  return true;
+}
