@@ -61,8 +61,10 @@ export class EdgeCluster {
         const publication = this.held.get(name);
         if (!publication) return;
         let reason = 'Stream was stopped by the operator.';
+        let code = 'NetStream.Publish.Denied';
         try {
-          const body = msg.json<{ action?: string; reason?: string; except?: string; publisherId?: string }>();
+          const body = msg.json<{ action?: string; reason?: string; except?: string; publisherId?: string; code?: string }>();
+          if (body.code === 'NetStream.Publish.BadName') code = body.code;
           if (body.action !== 'kick') return;
           if (body.except === publication.publisherId) return; // the takeover's own publisher
           if (body.publisherId && body.publisherId !== publication.publisherId) return;
@@ -71,7 +73,7 @@ export class EdgeCluster {
           return;
         }
         this.options.logger.info({ stream: name, code: 'EDGE_KICKED' }, 'stream kicked');
-        publication.close('NetStream.Publish.Denied', reason);
+        publication.close(code, reason);
         if (msg.reply) msg.respond(JSON.stringify({ kicked: true, edge: this.options.nodeId }));
       },
     });
@@ -112,7 +114,7 @@ export class EdgeCluster {
     }
     if (result.replaced && result.replaced.publisherId !== publication.publisherId) {
       // Tell the edge that held it (maybe this one) to close the old publisher.
-      this.options.nats.publish(`control.stream.${publication.name}`, JSON.stringify({ action: 'kick', reason: 'Another publisher took over this stream.', except: publication.publisherId }));
+      this.options.nats.publish(`control.stream.${publication.name}`, JSON.stringify({ action: 'kick', code: 'NetStream.Publish.BadName', reason: 'Another publisher took over this stream.', except: publication.publisherId }));
     }
     const previous = this.held.get(publication.name);
     if (previous && previous.publisherId !== publication.publisherId) previous.close('NetStream.Publish.BadName', 'Another publisher took over this stream.');

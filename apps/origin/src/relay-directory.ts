@@ -49,7 +49,14 @@ export class RelayDirectory implements StreamDirectory {
 
   async open(name: string): Promise<StreamHub | undefined> {
     const existing = this.open_.get(name);
-    if (existing && !existing.hub.ended) return existing.hub;
+    if (existing && !existing.hub.ended) {
+      const quietMs = Date.now() - existing.hub.lastMessageAt;
+      if (existing.hub.lastMessageAt === 0 || quietMs < this.config.staleMs) return existing.hub;
+      // Quiet for a while: serve its cache only if the stream is still registered (its edge may have died).
+      if ((await this.deps.streams.get(name)) !== undefined) return existing.hub;
+      this.deps.logger.info({ stream: name, quietMs }, 'stream gone from the registry: ending it');
+      existing.hub.end();
+    }
     const pending = this.opening.get(name);
     if (pending) return pending;
     const promise = this.openNew(name).finally(() => this.opening.delete(name));
@@ -60,8 +67,12 @@ export class RelayDirectory implements StreamDirectory {
   private async openNew(name: string): Promise<StreamHub | undefined> {
     const record = await this.deps.streams.get(name);
     if (!record) return undefined;
-    const existing = this.open_.get(name);
-    if (existing) return existing.hub; // ended but live again in the registry: the subscription is still there
+    const ended = this.open_.get(name);
+    if (ended) {
+      // The stream ended (its viewers were closed) and is live again: start over, with a fresh GOP request.
+      this.open_.delete(name);
+      ended.subscriber.close();
+    }
     const hub = new StreamHub(
       name,
       { highWaterBytes: this.config.viewerHighWaterBytes, cutoffBytes: this.config.viewerCutoffBytes, maxBehindMs: this.config.viewerMaxBehindMs },

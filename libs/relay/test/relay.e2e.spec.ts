@@ -168,13 +168,14 @@ describe('relay over NATS', () => {
     // A hand-made edge: messages 5 and 6 go live after the origin subscribed but before the snapshot is taken.
     const edge = pubNc.subscribe(`gop.${stream}`, {
       callback: (_err, msg) => {
+        const reply = msg.reply ?? '';
         send(media, 5, V, KEY, avcKeyframe(5));
         send(media, 6, A, 0, aacRaw(6));
-        send(msg.reply, 1, EnvelopeKind.DATA, HDR, onMetaData());
-        send(msg.reply, 2, V, KEY | HDR, avcSequenceHeader());
-        send(msg.reply, 5, V, KEY, avcKeyframe(5));
-        send(msg.reply, 6, A, 0, aacRaw(6));
-        send(msg.reply, 6, EnvelopeKind.GOP_END, KEY, Buffer.alloc(0));
+        send(reply, 1, EnvelopeKind.DATA, HDR, onMetaData());
+        send(reply, 2, V, KEY | HDR, avcSequenceHeader());
+        send(reply, 5, V, KEY, avcKeyframe(5));
+        send(reply, 6, A, 0, aacRaw(6));
+        send(reply, 6, EnvelopeKind.GOP_END, KEY, Buffer.alloc(0));
         send(media, 7, V, 0, avcInterframe(7));
       },
     });
@@ -303,6 +304,7 @@ describe('relay over NATS', () => {
     const pub = new RelayPublisher(pubNc, { stream, epoch: 1 });
     for (const m of streamStart()) pub.publish(m);
     for (let i = 0; i < 3; i++) for (const m of avFrame(i, 25)) pub.publish(m);
+    await pubNc.flush();
     const c = collect(subNc, stream);
     const joined = await c.sub.start();
     expect(joined).toEqual({ answered: true, gopMessages: 9, synced: true });
