@@ -156,6 +156,9 @@ async function main() {
     rtmps: Number(env.EDGE_RTMPS_PORT || 1936),
     edgeHttp: Number(env.EDGE_HTTP_PORT || 8081),
     edgeMetrics: Number(env.EDGE_METRICS_PORT || 9464),
+    originRtmp: Number(env.ORIGIN_RTMP_PORT || 1945),
+    originHttp: Number(env.ORIGIN_HTTP_PORT || 8080),
+    originMetrics: Number(env.ORIGIN_METRICS_PORT || 9465),
   };
   const { cert, key } = devCertificate();
   const redisUrl = await ensureService('redis', 'REDIS_URL', 6379, 'redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
@@ -164,15 +167,23 @@ async function main() {
 
   run('edge', NODE, [path.join(ROOT, 'apps/edge/dist/main.js')], {
     ...cluster,
-    NODE_ID: env.NODE_ID || 'edge-1',
     EDGE_RTMP_PORT: String(ports.rtmp),
     EDGE_RTMPS_PORT: String(ports.rtmps),
     EDGE_HTTP_PORT: String(ports.edgeHttp),
     METRICS_PORT: String(ports.edgeMetrics),
     EDGE_TLS_CERT: cert,
     EDGE_TLS_KEY: key,
+    NODE_ID: env.EDGE_NODE_ID || 'edge-1',
+  });
+  run('origin', NODE, [path.join(ROOT, 'apps/origin/dist/main.js')], {
+    ...cluster,
+    NODE_ID: env.ORIGIN_NODE_ID || 'origin-1',
+    ORIGIN_RTMP_PORT: String(ports.originRtmp),
+    ORIGIN_HTTP_PORT: String(ports.originHttp),
+    METRICS_PORT: String(ports.originMetrics),
   });
   await waitFor(() => ready(`http://127.0.0.1:${ports.edgeHttp}/readyz`), 20_000, 'the edge');
+  await waitFor(() => ready(`http://127.0.0.1:${ports.originHttp}/readyz`), 20_000, 'the origin');
 
   const devKey = env.DEV_STREAM_KEY || 'dev';
   console.log(`
@@ -180,8 +191,12 @@ async function main() {
   Publish:   rtmp://${host}:${ports.rtmp}/live/${devKey}
              rtmps://${host}:${ports.rtmps}/live/${devKey}   (self-signed development certificate)
              e.g. ffmpeg -re -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine -c:v libx264 -preset veryfast -g 60 -c:a aac -f flv rtmp://${host}:${ports.rtmp}/live/${devKey}
-  Status:    http://${host}:${ports.edgeHttp}/status
-  Metrics:   http://${host}:${ports.edgeMetrics}/metrics
+  Watch:     rtmp://${host}:${ports.originRtmp}/live/${devKey}
+             http://${host}:${ports.originHttp}/live/${devKey}.flv     (HTTP-FLV; ws:// on the same path for WebSocket-FLV)
+             e.g. ffplay rtmp://${host}:${ports.originRtmp}/live/${devKey}
+  Status:    http://${host}:${ports.edgeHttp}/status (edge)   http://${host}:${ports.originHttp}/status (origin)
+  Metrics:   http://${host}:${ports.edgeMetrics}/metrics (edge)   http://${host}:${ports.originMetrics}/metrics (origin)
+  Redis:     ${redisUrl}   NATS: ${natsUrl}
   Ctrl-C stops everything.
 `);
 }

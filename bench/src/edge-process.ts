@@ -1,10 +1,13 @@
 /**
  * The edge under test, as a separate process from its build (apps/edge/dist/main.js), on free loopback ports,
  * optionally under `taskset -c`. taskset execs the program, so the pid we hold is the edge's own.
+ * The edge claims streams in Redis and relays every media message over NATS, so a private redis-server and
+ * nats-server are started beside it (@ingest/testing startServices, free ports): the benchmark never touches a
+ * Redis or NATS that something else on the machine uses.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, spawnManaged, type ManagedProcess } from '@ingest/testing';
+import { freePort, spawnManaged, startServices, type ClusterServices, type ManagedProcess } from '@ingest/testing';
 import { ROOT } from './paths';
 
 export const EDGE_MAIN = join(ROOT, 'apps', 'edge', 'dist', 'main.js');
@@ -37,38 +40,51 @@ export interface EdgeStatus {
 export interface EdgeProcess {
   process: ManagedProcess;
   pid: number;
+  /** The private redis-server and nats-server the edge uses. */
+  services: ClusterServices;
   rtmpPort: number;
   httpPort: number;
   status(): Promise<EdgeStatus>;
   /** Log lines at warn level or above (pino levels >= 40). */
   problems(): string[];
+  /** Stops the edge (SIGTERM, SIGKILL after 5 s), then Redis and NATS. */
   stop(): Promise<void>;
 }
 
 export async function startEdgeProcess(options: { pinServer?: string; env?: Record<string, string> } = {}): Promise<EdgeProcess> {
   if (!existsSync(EDGE_MAIN)) throw new Error(`${EDGE_MAIN} is missing: run \`npm run build\` first`);
+  const services = await startServices();
   const rtmpPort = await freePort();
   let httpPort = await freePort();
   while (httpPort === rtmpPort) httpPort = await freePort();
   const env = {
+    REDIS_URL: services.redis.url,
+    NATS_URL: services.nats.url,
     EDGE_HOST: '127.0.0.1',
     EDGE_RTMP_PORT: String(rtmpPort),
     EDGE_RTMPS_PORT: '0',
     EDGE_HTTP_PORT: String(httpPort),
     // 0: the metrics endpoint binds a port of the kernel's choosing (it is not scraped here).
     METRICS_PORT: '0',
-    NODE_ID: 'bench-edge',
+    NODE_ID: `bench-edge-${rtmpPort}`,
     LOG_LEVEL: 'info',
     ...options.env,
   };
   const node = nodeBinary();
-  const proc = options.pinServer
-    ? spawnManaged('taskset', ['-c', options.pinServer, node, EDGE_MAIN], { name: 'edge', env })
-    : spawnManaged(node, [EDGE_MAIN], { name: 'edge', env });
+  let proc: ManagedProcess;
+  try {
+    proc = options.pinServer
+      ? spawnManaged('taskset', ['-c', options.pinServer, node, EDGE_MAIN], { name: 'edge', env })
+      : spawnManaged(node, [EDGE_MAIN], { name: 'edge', env });
+  } catch (err) {
+    await services.stop();
+    throw err;
+  }
   try {
     await proc.waitForOutput(/edge ready/, 15_000);
   } catch (err) {
     await proc.kill('SIGKILL');
+    await services.stop();
     throw err;
   }
   const status = async (): Promise<EdgeStatus> => {
@@ -79,6 +95,7 @@ export async function startEdgeProcess(options: { pinServer?: string; env?: Reco
   return {
     process: proc,
     pid: proc.pid,
+    services,
     rtmpPort,
     httpPort,
     status,
@@ -94,6 +111,12 @@ export async function startEdgeProcess(options: { pinServer?: string; env?: Reco
             return true;
           }
         }),
-    stop: () => proc.kill('SIGTERM'),
+    stop: async () => {
+      try {
+        await proc.kill('SIGTERM');
+      } finally {
+        await services.stop();
+      }
+    },
   };
 }
