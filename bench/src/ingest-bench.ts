@@ -1,12 +1,13 @@
 /**
  * Scenario ingest: N real-time publishers into the real edge process, measuring what the edge spends.
  *
- * 1. The edge starts from apps/edge/dist/main.js on free loopback ports (optionally under taskset).
+ * 1. A private redis-server and nats-server start, then the edge from apps/edge/dist/main.js on free loopback
+ *    ports (optionally under taskset); it claims each stream in Redis and relays every message over NATS.
  * 2. Publishers bench-0..bench-(N-1) start staggered over the first second: connect, publish, onMetaData, then
  *    the FLV at real-time pace, looping (pacing.ts, publisher.ts).
  * 3. After all are up, a warm-up (default 5 s), then the measured window (default 30 s). At both ends of the
- *    window: the edge's utime+stime from /proc/<pid>/stat, the bytes the publishers wrote, our own
- *    process.cpuUsage(). At the end: the edge's VmRSS/VmHWM, and /status must list all N streams live with
+ *    window: the edge's utime+stime from /proc/<pid>/stat (and nats-server's and redis-server's, reported
+ *    apart), the bytes the publishers wrote, our own process.cpuUsage(). At the end: the edge's VmRSS/VmHWM, and /status must list all N streams live with
  *    videoFrames higher than at the start of the window.
  * 4. Publishers stop (FCUnpublish, deleteStream, close); one second later every stream in /status `recent` must
  *    have counted exactly the video and audio frames its publisher sent.
@@ -47,6 +48,8 @@ export interface IngestResult {
     idleRssMiB: number;
   };
   load: { cpuSeconds: number; cpuPercent: number; drainWaits: number; meanLagMs: number; maxLagMs: number };
+  /** CPU seconds of the edge's private NATS and Redis over the same window (not part of the edge's figure). */
+  services: { natsCpuSeconds: number; redisCpuSeconds: number };
   check: {
     liveAtStart: number;
     liveAtEnd: number;
@@ -98,7 +101,7 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
     interrupted = true;
     log(`${signal}: stopping publishers and the edge`);
     for (const p of publishers) p.destroy();
-    void edge.process.kill('SIGTERM').finally(() => process.exit(130));
+    void edge.stop().finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -148,9 +151,19 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
     const statusStart = await edge.status();
     phase = 'measure';
     for (const p of publishers) p.counters.lagMaxMs = 0;
-    const w0 = { t: performance.now(), cpu: readCpuSeconds(edge.pid), bench: process.cpuUsage(), sent: sumCounters(publishers) };
+    const natsPid = edge.services.nats.process.pid;
+    const redisPid = edge.services.redis.process.pid;
+    const snapshot = () => ({
+      t: performance.now(),
+      cpu: readCpuSeconds(edge.pid),
+      nats: readCpuSeconds(natsPid),
+      redis: readCpuSeconds(redisPid),
+      bench: process.cpuUsage(),
+      sent: sumCounters(publishers),
+    });
+    const w0 = snapshot();
     await sleep(options.seconds * 1000);
-    const w1 = { t: performance.now(), cpu: readCpuSeconds(edge.pid), bench: process.cpuUsage(), sent: sumCounters(publishers) };
+    const w1 = snapshot();
     const memory = readMemory(edge.pid);
     const statusEnd = await edge.status();
     assertHealthy();
@@ -228,6 +241,7 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
         meanLagMs: messages > 0 ? (w1.sent.lagSumMs - w0.sent.lagSumMs) / messages : 0,
         maxLagMs: w1.sent.lagMaxMs,
       },
+      services: { natsCpuSeconds: w1.nats - w0.nats, redisCpuSeconds: w1.redis - w0.redis },
       check: {
         liveAtStart: startStreams.size,
         liveAtEnd: endStreams.size,

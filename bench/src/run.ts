@@ -129,6 +129,7 @@ async function ingest(options: IngestOptions): Promise<number> {
       meanLagMs: round(result.load.meanLagMs, 2),
       maxLagMs: round(result.load.maxLagMs, 1),
     },
+    services: { natsCpuSeconds: round(result.services.natsCpuSeconds, 2), redisCpuSeconds: round(result.services.redisCpuSeconds, 2) },
     check: result.check,
     streams: result.streams,
   };
@@ -141,7 +142,7 @@ async function ingest(options: IngestOptions): Promise<number> {
   const { edge, load, check } = result;
   process.stdout.write(
     `${markdownTable(
-      ['publishers', 'window s', 'ingest Mbit/s', 'edge CPU-s', 'edge CPU', 'edge CPU-s/GB', 'edge RSS MiB (idle/end/peak)', 'bench CPU', 'drain waits', 'lag ms (mean/max)', 'video frames sent/received', 'streams OK'],
+      ['publishers', 'window s', 'ingest Mbit/s', 'edge CPU-s', 'edge CPU', 'edge CPU-s/GB', 'edge RSS MiB (idle/end/peak)', 'nats-server CPU-s', 'bench CPU', 'drain waits', 'lag ms (mean/max)', 'video frames sent/received', 'streams OK'],
       [
         [
           options.publishers,
@@ -151,6 +152,7 @@ async function ingest(options: IngestOptions): Promise<number> {
           `${fixed(edge.cpuPercent, 1)}%`,
           fixed(edge.cpuSecondsPerGB, 2),
           `${fixed(edge.idleRssMiB, 0)} / ${fixed(edge.rssMiB, 0)} / ${fixed(edge.peakRssMiB, 0)}`,
+          fixed(result.services.natsCpuSeconds, 2),
           `${fixed(load.cpuPercent, 1)}%`,
           load.drainWaits,
           `${fixed(load.meanLagMs, 2)} / ${fixed(load.maxLagMs, 1)}`,
