@@ -22,6 +22,8 @@ export interface OriginConfig {
   handshakeTimeoutMs: number;
   heartbeatMs: number;
   maxViewers: number;
+  /** Accept publishers directly on this port (single-process mode, no edge/NATS on that path); 0 = off. */
+  directIngestPort: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -51,5 +53,6 @@ export function loadOriginConfig(env: NodeJS.ProcessEnv = process.env): OriginCo
     handshakeTimeoutMs: int(env, 'ORIGIN_HANDSHAKE_TIMEOUT_MS', 10_000),
     heartbeatMs: int(env, 'HEARTBEAT_MS', 2_000),
     maxViewers: int(env, 'ORIGIN_MAX_VIEWERS', 10_000),
+    directIngestPort: int(env, 'ORIGIN_DIRECT_INGEST_PORT', 0),
   };
 }

@@ -12,6 +12,8 @@ import { METRIC, counter, upDownCounter } from '@ingest/telemetry';
 import type { OriginConfig } from './config';
 import { createHttpPlayServer } from './http-server';
 import type { StreamHub } from './hub';
+import { DirectIngest } from './direct-ingest';
+import type { StreamDirectory } from './directory';
 import { RelayDirectory } from './relay-directory';
 import { createRtmpPlayServer, type ViewerTracker } from './rtmp-server';
 import type { Viewer } from './viewer';
@@ -26,6 +28,9 @@ export interface OriginDependencies {
 
 export class OriginServer {
   readonly directory: RelayDirectory;
+  private readonly direct: DirectIngest | undefined;
+  /** What the front ends use: direct-ingest streams first (when enabled), then the relay. */
+  private readonly streams: StreamDirectory;
   private readonly viewers = new Map<Viewer, StreamHub>();
   private rtmp: Server | undefined;
   private http: HttpServer | undefined;
@@ -60,6 +65,10 @@ export class OriginServer {
       onViewerDropped: (_viewer, frames) => this.instruments.dropped.add(frames),
       onViewerCut: (viewer, reason) => deps.logger.info({ viewer: viewer.id, client: viewer.remote, protocol: viewer.protocol, code: 'ORIGIN_SLOW_VIEWER', reason }, 'viewer cut off'),
     });
+    if (config.directIngestPort > 0) {
+      this.direct = new DirectIngest(config, this.directory, { onViewerDropped: (_v, frames) => this.instruments.dropped.add(frames) }, deps.logger);
+    }
+    this.streams = this.direct ?? this.directory;
   }
 
   private readonly tracker: ViewerTracker = {
@@ -83,9 +92,10 @@ export class OriginServer {
 
   async start(): Promise<void> {
     const { config, logger } = { config: this.config, logger: this.deps.logger };
-    this.rtmp = createRtmpPlayServer(config, this.directory, this.tracker, logger);
+    this.rtmp = createRtmpPlayServer(config, this.streams, this.tracker, logger);
     this.ports.rtmp = await listen(this.rtmp, config.rtmpPort, config.host);
-    this.http = createHttpPlayServer(config, this.directory, this.tracker, { ready: () => this.started && !this.stopping, status: () => this.status() }, logger);
+    if (this.direct) this.ports.directIngest = await this.direct.listen(config.directIngestPort, config.host);
+    this.http = createHttpPlayServer(config, this.streams, this.tracker, { ready: () => this.started && !this.stopping, status: () => this.status() }, logger);
     this.ports.http = await listen(this.http, config.httpPort, config.host);
     this.directory.start();
     this.heartbeat = setInterval(() => void this.beat(), config.heartbeatMs);
@@ -107,7 +117,7 @@ export class OriginServer {
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       listeners: this.ports,
       viewers: this.viewers.size,
-      streams: this.directory.hubList().map((hub) => ({
+      streams: [...this.directory.hubList(), ...(this.direct?.hubList() ?? [])].map((hub) => ({
         name: hub.name,
         viewers: perStream.get(hub.name) ?? {},
         messages: hub.messages,
@@ -149,6 +159,7 @@ export class OriginServer {
     for (const viewer of [...this.viewers.keys()]) viewer.close('origin shutting down', true);
     this.http?.closeAllConnections();
     await this.directory.stop();
+    await this.direct?.stop();
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 3000).unref())]);
     await this.nodes.remove(this.config.nodeId).catch(() => undefined);
     this.deps.logger.info('origin stopped');
