@@ -19,7 +19,7 @@ import type { IngestOptions } from './cli';
 import { startEdgeProcess, type EdgeProcess, type EdgeStatus, type EdgeStreamStatus } from './edge-process';
 import type { BenchMedia } from './media';
 import { buildTimeline } from './pacing';
-import { readCpuSeconds, readMemory } from './procfs';
+import { readCpuSeconds, readCpuTimes, readMemory } from './procfs';
 import { PacedPublisher, emptyCounters, type PublisherCounters } from './publisher';
 
 export interface StreamCheck {
@@ -39,6 +39,9 @@ export interface IngestResult {
   edge: {
     pid: number;
     cpuSeconds: number;
+    /** The user/system split of cpuSeconds. */
+    userSeconds: number;
+    systemSeconds: number;
     /** Of one core. */
     cpuPercent: number;
     cpuSecondsPerGB: number;
@@ -155,7 +158,7 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
     const redisPid = edge.services.redis.process.pid;
     const snapshot = () => ({
       t: performance.now(),
-      cpu: readCpuSeconds(edge.pid),
+      cpu: readCpuTimes(edge.pid),
       nats: readCpuSeconds(natsPid),
       redis: readCpuSeconds(redisPid),
       bench: process.cpuUsage(),
@@ -177,7 +180,9 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
     const windowSeconds = (w1.t - w0.t) / 1000;
     const bytes = w1.sent.bytes - w0.sent.bytes;
     const messages = w1.sent.messages - w0.sent.messages;
-    const edgeCpu = w1.cpu - w0.cpu;
+    const edgeUser = w1.cpu.user - w0.cpu.user;
+    const edgeSystem = w1.cpu.system - w0.cpu.system;
+    const edgeCpu = edgeUser + edgeSystem;
     const benchCpu = (w1.bench.user + w1.bench.system - w0.bench.user - w0.bench.system) / 1e6;
 
     const startStreams = benchStreams(statusStart.streams);
@@ -228,6 +233,8 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
       edge: {
         pid: edge.pid,
         cpuSeconds: edgeCpu,
+        userSeconds: edgeUser,
+        systemSeconds: edgeSystem,
         cpuPercent: (edgeCpu / windowSeconds) * 100,
         cpuSecondsPerGB: edgeCpu / (bytes / 1e9),
         rssMiB: memory.rss / MiB,

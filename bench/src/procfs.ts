@@ -52,10 +52,22 @@ export function clockTicksPerSecond(): number {
   return cachedTicks;
 }
 
+export interface CpuTimes {
+  user: number;
+  system: number;
+}
+
+/** User and system CPU seconds a process has used so far. */
+export function readCpuTimes(pid: number): CpuTimes {
+  const { utime, stime } = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  const hz = clockTicksPerSecond();
+  return { user: utime / hz, system: stime / hz };
+}
+
 /** CPU seconds (user + system) a process has used so far. */
 export function readCpuSeconds(pid: number): number {
-  const { utime, stime } = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  return (utime + stime) / clockTicksPerSecond();
+  const { user, system } = readCpuTimes(pid);
+  return user + system;
 }
 
 export interface ProcMemory {

@@ -116,6 +116,8 @@ async function ingest(options: IngestOptions): Promise<number> {
     edge: {
       ...result.edge,
       cpuSeconds: round(result.edge.cpuSeconds, 2),
+      userSeconds: round(result.edge.userSeconds, 2),
+      systemSeconds: round(result.edge.systemSeconds, 2),
       cpuPercent: round(result.edge.cpuPercent, 1),
       cpuSecondsPerGB: round(result.edge.cpuSecondsPerGB, 2),
       rssMiB: round(result.edge.rssMiB, 1),
@@ -142,13 +144,13 @@ async function ingest(options: IngestOptions): Promise<number> {
   const { edge, load, check } = result;
   process.stdout.write(
     `${markdownTable(
-      ['publishers', 'window s', 'ingest Mbit/s', 'edge CPU-s', 'edge CPU', 'edge CPU-s/GB', 'edge RSS MiB (idle/end/peak)', 'nats-server CPU-s', 'bench CPU', 'drain waits', 'lag ms (mean/max)', 'video frames sent/received', 'streams OK'],
+      ['publishers', 'window s', 'ingest Mbit/s', 'edge CPU-s (user+sys)', 'edge CPU', 'edge CPU-s/GB', 'edge RSS MiB (idle/end/peak)', 'nats-server CPU-s', 'bench CPU', 'drain waits', 'lag ms (mean/max)', 'video frames sent/received', 'streams OK'],
       [
         [
           options.publishers,
           fixed(result.windowSeconds, 1),
           fixed(result.ingest.mbitPerSecond, 1),
-          fixed(edge.cpuSeconds, 2),
+          `${fixed(edge.cpuSeconds, 2)} (${fixed(edge.userSeconds, 2)}+${fixed(edge.systemSeconds, 2)})`,
           `${fixed(edge.cpuPercent, 1)}%`,
           fixed(edge.cpuSecondsPerGB, 2),
           `${fixed(edge.idleRssMiB, 0)} / ${fixed(edge.rssMiB, 0)} / ${fixed(edge.peakRssMiB, 0)}`,

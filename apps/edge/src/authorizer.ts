@@ -1,3 +1,4 @@
+import { STREAM_NAME_PATTERN } from '@ingest/relay';
 /**
  * Who may publish. The control plane will implement this over gRPC; until then every well-formed key is
  * accepted and its stream is named after the key.
@@ -19,8 +20,6 @@ export interface PublishAuthorizer {
   authorize(attempt: PublishAttempt): Promise<PublishDecision>;
 }
 
-/** Stream keys and names: what survives into URLs, Redis keys and NATS subjects. */
-export const STREAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 export class AllowAllAuthorizer implements PublishAuthorizer {
   async authorize(attempt: PublishAttempt): Promise<PublishDecision> {

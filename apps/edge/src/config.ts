@@ -1,3 +1,5 @@
+import { envInt } from '@ingest/service';
+
 /** Edge configuration, from the environment (README lists every variable). */
 export interface EdgeConfig {
   nodeId: string;
@@ -30,35 +32,27 @@ export interface EdgeConfig {
   publicHost: string;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
-  return value;
-}
-
 export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
   return {
     nodeId: env.NODE_ID || `edge-${process.pid}`,
     host: env.EDGE_HOST || '0.0.0.0',
-    rtmpPort: int(env, 'EDGE_RTMP_PORT', 1935),
-    rtmpsPort: int(env, 'EDGE_RTMPS_PORT', 1936),
+    rtmpPort: envInt(env, 'EDGE_RTMP_PORT', 1935),
+    rtmpsPort: envInt(env, 'EDGE_RTMPS_PORT', 1936),
     tlsCertPath: env.EDGE_TLS_CERT || undefined,
     tlsKeyPath: env.EDGE_TLS_KEY || undefined,
-    httpPort: int(env, 'EDGE_HTTP_PORT', 8081),
-    metricsPort: int(env, 'METRICS_PORT', 9464),
+    httpPort: envInt(env, 'EDGE_HTTP_PORT', 8081),
+    metricsPort: envInt(env, 'METRICS_PORT', 9464),
     apps: (env.EDGE_APPS || 'live').split(',').map((s) => s.trim()).filter(Boolean),
-    handshakeTimeoutMs: int(env, 'EDGE_HANDSHAKE_TIMEOUT_MS', 10_000),
-    idleTimeoutMs: int(env, 'EDGE_IDLE_TIMEOUT_MS', 30_000),
-    chunkSize: int(env, 'EDGE_CHUNK_SIZE', 4096),
-    maxMessageSize: int(env, 'EDGE_MAX_MESSAGE_SIZE', 8 * 1024 * 1024),
-    maxCommandsPerSecond: int(env, 'EDGE_MAX_COMMANDS_PER_SECOND', 200),
-    authorizeTimeoutMs: int(env, 'EDGE_AUTHORIZE_TIMEOUT_MS', 3000),
+    handshakeTimeoutMs: envInt(env, 'EDGE_HANDSHAKE_TIMEOUT_MS', 10_000),
+    idleTimeoutMs: envInt(env, 'EDGE_IDLE_TIMEOUT_MS', 30_000),
+    chunkSize: envInt(env, 'EDGE_CHUNK_SIZE', 4096),
+    maxMessageSize: envInt(env, 'EDGE_MAX_MESSAGE_SIZE', 8 * 1024 * 1024),
+    maxCommandsPerSecond: envInt(env, 'EDGE_MAX_COMMANDS_PER_SECOND', 200),
+    authorizeTimeoutMs: envInt(env, 'EDGE_AUTHORIZE_TIMEOUT_MS', 3000),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
-    streamTtlMs: int(env, 'STREAM_TTL_MS', 10_000),
-    heartbeatMs: int(env, 'HEARTBEAT_MS', 2_000),
+    streamTtlMs: envInt(env, 'STREAM_TTL_MS', 10_000),
+    heartbeatMs: envInt(env, 'HEARTBEAT_MS', 2_000),
     duplicatePolicy: env.EDGE_DUPLICATE_POLICY === 'takeover' ? 'takeover' : 'reject',
     publicHost: env.PUBLIC_HOST || '127.0.0.1',
   };

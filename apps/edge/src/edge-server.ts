@@ -2,9 +2,10 @@
  * The edge node: RTMP and RTMPS listeners sharing one connection implementation, and the status endpoint.
  */
 import { readFileSync } from 'node:fs';
-import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Server as HttpServer } from 'node:http';
+import { listen } from '@ingest/service';
 import type { Logger, Metrics } from '@ingest/telemetry';
 import { AllowAllAuthorizer, type PublishAuthorizer } from './authorizer';
 import type { EdgeCluster } from './cluster';
@@ -114,14 +115,4 @@ export class EdgeServer {
     await this.deps.cluster.stop();
     this.deps.logger.info('edge stopped');
   }
-}
-
-function listen(server: Server | HttpServer, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }

@@ -1,12 +1,13 @@
 /** Edge node entry point: configuration from the environment, JSON logs, metrics, Redis, NATS, graceful stop. */
 import { closeNats, connectNats } from '@ingest/relay';
 import { NodeRegistry, closeRedis, connectRedis } from '@ingest/registry';
+import { runMain, stopOnSignals } from '@ingest/service';
 import { createLogger, startMetrics } from '@ingest/telemetry';
 import { EdgeCluster } from './cluster';
 import { loadEdgeConfig } from './config';
 import { EdgeServer } from './edge-server';
 
-async function main(): Promise<void> {
+runMain('edge', async () => {
   const logger = createLogger('edge');
   const config = loadEdgeConfig();
   const metrics = await startMetrics({ serviceName: 'edge', port: config.metricsPort, logger });
@@ -14,8 +15,8 @@ async function main(): Promise<void> {
   const nats = await connectNats(config.natsUrl, { logger, name: config.nodeId });
   // The edge epoch increases on every start of this node id; without Redis, the clock serves.
   const epoch = await new NodeRegistry(redis).nextEpoch(config.nodeId).catch(() => Date.now() % 0xffffffff);
-  const holder: { edge?: EdgeServer } = {};
   const startedAt = Date.now();
+  const holder: { edge?: EdgeServer } = {};
   const cluster = new EdgeCluster({
     nodeId: config.nodeId,
     epoch,
@@ -35,23 +36,10 @@ async function main(): Promise<void> {
   const edge = new EdgeServer(config, { logger, meter: metrics.meter, cluster });
   holder.edge = edge;
   await edge.start();
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    void edge
-      .stop()
-      .then(() => closeNats(nats))
-      .then(() => closeRedis(redis))
-      .then(() => metrics.close())
-      .finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-}
-
-main().catch((err: unknown) => {
-  console.error(JSON.stringify({ level: 60, msg: 'edge failed to start', err: String(err) }));
-  process.exit(1);
+  stopOnSignals(logger, async () => {
+    await edge.stop();
+    await closeNats(nats);
+    await closeRedis(redis);
+    await metrics.close();
+  });
 });

@@ -13,6 +13,7 @@ import {
   parseScriptData,
   parseVideoTag,
   readStreamMetadata,
+  unwrapSetDataFrame,
   type AudioConfigDescription,
   type StreamMetadata,
   type VideoConfigDescription,
@@ -62,9 +63,6 @@ export interface MessageInfo {
   /** The tag body to relay: the message payload, or for `@setDataFrame` the data frame without that wrapper. */
   payload: Uint8Array;
 }
-
-/** AMF0 string '@setDataFrame': marker 0x02, length 13, the characters. */
-const SET_DATA_FRAME_PREFIX = Buffer.from([0x02, 0x00, 0x0d, ...Buffer.from('@setDataFrame', 'latin1')]);
 
 export interface StreamSnapshot {
   name: string;
@@ -185,10 +183,7 @@ export class StreamStats {
     this.dataMessages++;
     info.kind = 'data';
     info.sequenceHeader = true;
-    const p = message.payload;
-    if (p.length > SET_DATA_FRAME_PREFIX.length && SET_DATA_FRAME_PREFIX.equals(p.subarray(0, SET_DATA_FRAME_PREFIX.length))) {
-      info.payload = p.subarray(SET_DATA_FRAME_PREFIX.length); // players expect 'onMetaData', not the wrapper
-    }
+    info.payload = unwrapSetDataFrame(message.payload); // players expect 'onMetaData', not the wrapper
     const script = parseScriptData(message.payload);
     if (script.name === ON_META_DATA) this.metadata = readStreamMetadata(script.value);
   }

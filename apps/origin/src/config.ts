@@ -1,3 +1,5 @@
+import { envInt } from '@ingest/service';
+
 /** Origin configuration from the environment (README lists every variable). */
 export interface OriginConfig {
   nodeId: string;
@@ -26,33 +28,25 @@ export interface OriginConfig {
   directIngestPort: number;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
-  return value;
-}
-
 export function loadOriginConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
   return {
     nodeId: env.NODE_ID || `origin-${process.pid}`,
     host: env.ORIGIN_HOST || '0.0.0.0',
     publicHost: env.PUBLIC_HOST || '127.0.0.1',
-    rtmpPort: int(env, 'ORIGIN_RTMP_PORT', 1945),
-    httpPort: int(env, 'ORIGIN_HTTP_PORT', 8080),
-    metricsPort: int(env, 'METRICS_PORT', 9465),
+    rtmpPort: envInt(env, 'ORIGIN_RTMP_PORT', 1945),
+    httpPort: envInt(env, 'ORIGIN_HTTP_PORT', 8080),
+    metricsPort: envInt(env, 'METRICS_PORT', 9465),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
-    chunkSize: int(env, 'ORIGIN_CHUNK_SIZE', 4096),
-    viewerHighWaterBytes: int(env, 'ORIGIN_VIEWER_HIGH_WATER_BYTES', 1024 * 1024),
-    viewerCutoffBytes: int(env, 'ORIGIN_VIEWER_CUTOFF_BYTES', 8 * 1024 * 1024),
-    viewerMaxBehindMs: int(env, 'ORIGIN_VIEWER_MAX_BEHIND_MS', 10_000),
-    lingerMs: int(env, 'ORIGIN_LINGER_MS', 30_000),
-    staleMs: int(env, 'ORIGIN_STALE_MS', 5_000),
-    handshakeTimeoutMs: int(env, 'ORIGIN_HANDSHAKE_TIMEOUT_MS', 10_000),
-    heartbeatMs: int(env, 'HEARTBEAT_MS', 2_000),
-    maxViewers: int(env, 'ORIGIN_MAX_VIEWERS', 10_000),
-    directIngestPort: int(env, 'ORIGIN_DIRECT_INGEST_PORT', 0),
+    chunkSize: envInt(env, 'ORIGIN_CHUNK_SIZE', 4096),
+    viewerHighWaterBytes: envInt(env, 'ORIGIN_VIEWER_HIGH_WATER_BYTES', 1024 * 1024),
+    viewerCutoffBytes: envInt(env, 'ORIGIN_VIEWER_CUTOFF_BYTES', 8 * 1024 * 1024),
+    viewerMaxBehindMs: envInt(env, 'ORIGIN_VIEWER_MAX_BEHIND_MS', 10_000),
+    lingerMs: envInt(env, 'ORIGIN_LINGER_MS', 30_000),
+    staleMs: envInt(env, 'ORIGIN_STALE_MS', 5_000),
+    handshakeTimeoutMs: envInt(env, 'ORIGIN_HANDSHAKE_TIMEOUT_MS', 10_000),
+    heartbeatMs: envInt(env, 'HEARTBEAT_MS', 2_000),
+    maxViewers: envInt(env, 'ORIGIN_MAX_VIEWERS', 10_000),
+    directIngestPort: envInt(env, 'ORIGIN_DIRECT_INGEST_PORT', 0),
   };
 }

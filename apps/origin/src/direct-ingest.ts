@@ -4,16 +4,14 @@
  * Publishers' messages become OutMessages in a local hub, exactly as relayed messages do.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { FlvError, parseAudioTag, parseVideoTag } from '@ingest/flv';
+import { FlvError, parseAudioTag, parseVideoTag, unwrapSetDataFrame } from '@ingest/flv';
 import { RtmpError, RtmpServerSession, type RtmpMessage } from '@ingest/rtmp';
+import { listen } from '@ingest/service';
 import type { Logger } from '@ingest/telemetry';
 import type { OriginConfig } from './config';
 import { STREAM_NAME, type StreamDirectory } from './directory';
 import { StreamHub, type HubEvents } from './hub';
 import { OutMessage, TYPE_AUDIO, TYPE_DATA, TYPE_VIDEO } from './media';
-
-/** '@setDataFrame' as an AMF0 string: stripped so players get 'onMetaData'. */
-const SET_DATA_FRAME = Buffer.from([0x02, 0x00, 0x0d, ...Buffer.from('@setDataFrame', 'latin1')]);
 
 /** Classifies one publisher message the way the relay flags it (keyframe, config). */
 export function classify(message: RtmpMessage): OutMessage | undefined {
@@ -30,8 +28,7 @@ export function classify(message: RtmpMessage): OutMessage | undefined {
       return new OutMessage(type, message.timestamp, payload, false, tag.tracks.some((t) => t.packetType === 'sequenceStart'));
     }
     if (type === TYPE_DATA || type === 15) {
-      const body = payload.length > SET_DATA_FRAME.length && SET_DATA_FRAME.equals(payload.subarray(0, SET_DATA_FRAME.length)) ? payload.subarray(SET_DATA_FRAME.length) : payload;
-      return new OutMessage(TYPE_DATA, message.timestamp, body, false, true);
+      return new OutMessage(TYPE_DATA, message.timestamp, unwrapSetDataFrame(payload), false, true);
     }
   } catch (err) {
     if (!(err instanceof FlvError)) throw err;
@@ -65,10 +62,7 @@ export class DirectIngest implements StreamDirectory {
 
   listen(port: number, host: string): Promise<number> {
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    return new Promise((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, () => resolve((this.server!.address() as { port: number }).port));
-    });
+    return listen(this.server, port, host);
   }
 
   private accept(socket: Socket): void {

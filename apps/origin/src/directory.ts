@@ -9,4 +9,4 @@ export interface StreamDirectory {
 }
 
 /** Stream names as the edge accepts them (no dots: NATS subject tokens; no slashes: URL segments). */
-export const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+export { STREAM_NAME_PATTERN as STREAM_NAME } from '@ingest/relay';

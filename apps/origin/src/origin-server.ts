@@ -3,10 +3,11 @@
  * Redis, node heartbeat and viewer counts reported to Redis.
  */
 import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo, Server } from 'node:net';
+import type { Server } from 'node:net';
 import type { NatsConnection } from '@ingest/relay';
 import { NodeRegistry, StreamRegistry, ViewerRegistry } from '@ingest/registry';
 import type { Redis } from 'ioredis';
+import { listen } from '@ingest/service';
 import type { Logger, Metrics } from '@ingest/telemetry';
 import { METRIC, counter, upDownCounter } from '@ingest/telemetry';
 import type { OriginConfig } from './config';
@@ -164,14 +165,4 @@ export class OriginServer {
     await this.nodes.remove(this.config.nodeId).catch(() => undefined);
     this.deps.logger.info('origin stopped');
   }
-}
-
-function listen(server: Server | HttpServer, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }

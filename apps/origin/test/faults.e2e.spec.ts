@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { MessageType } from '@ingest/rtmp';
 import { StreamRegistry, closeRedis, connectRedis, waitForRedis } from '@ingest/registry';
+import { createLogger } from '@ingest/telemetry';
 import {
   eventually,
   makeTempDir,
@@ -83,7 +84,7 @@ beforeAll(async () => {
   const dir = await makeTempDir('faults-');
   media = await makeTestMedia({ file: join(dir, 'f.flv'), seconds: 10, audio: 'aac', bframes: true, size: '640x360', fps: 30, gop: 30 });
   cluster = await startCluster({ edges: 3, origins: 2, edgeEnv: [{}, {}, { EDGE_DUPLICATE_POLICY: 'takeover' }] });
-  redis = connectRedis(cluster.services.redis.url);
+  redis = connectRedis(cluster.services.redis.url, { logger: createLogger('test', { level: 'silent' }) });
   await waitForRedis(redis);
   registry = new StreamRegistry(redis);
 });

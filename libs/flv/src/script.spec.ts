@@ -1,6 +1,6 @@
 import { AmfEcmaArray, AmfError, encodeAmf0 } from '@ingest/amf';
 import { FlvError } from './errors';
-import { encodeScriptData, parseScriptData, parseVideoMetadata, readStreamMetadata } from './script';
+import { encodeScriptData, parseScriptData, parseVideoMetadata, readStreamMetadata, unwrapSetDataFrame } from './script';
 
 function caught(fn: () => unknown): unknown {
   try {
@@ -115,5 +115,19 @@ describe('readStreamMetadata', () => {
     expect(readStreamMetadata(undefined)).toEqual({});
     expect(readStreamMetadata([1, 2])).toEqual({});
     expect(readStreamMetadata('onMetaData')).toEqual({});
+  });
+});
+
+describe('unwrapSetDataFrame', () => {
+  test('strips the @setDataFrame wrapper without copying', () => {
+    const body = encodeAmf0('@setDataFrame', 'onMetaData', { width: 640 });
+    const out = unwrapSetDataFrame(body);
+    expect(out.buffer).toBe(body.buffer);
+    expect(Buffer.from(out).equals(encodeAmf0('onMetaData', { width: 640 }))).toBe(true);
+  });
+  test('leaves other data messages alone', () => {
+    const body = encodeAmf0('onCuePoint', { name: 'x' });
+    expect(unwrapSetDataFrame(body)).toBe(body);
+    expect(unwrapSetDataFrame(new Uint8Array([2, 0]))).toEqual(new Uint8Array([2, 0]));
   });
 });

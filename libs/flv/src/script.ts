@@ -17,6 +17,20 @@ export const SET_DATA_FRAME = '@setDataFrame';
 export const CLEAR_DATA_FRAME = '@clearDataFrame';
 export const ON_META_DATA = 'onMetaData';
 
+/** '@setDataFrame' as an AMF0 string value: marker 0x02, length 13, the characters. */
+const SET_DATA_FRAME_AMF0 = new Uint8Array([0x02, 0x00, 0x0d, ...Array.from(SET_DATA_FRAME, (c) => c.charCodeAt(0))]);
+
+/**
+ * RTMP publishers wrap metadata as ['@setDataFrame', 'onMetaData', {...}]; players expect ['onMetaData', {...}].
+ * Returns the body without the wrapper (a view, no copy), or the body itself when it has none.
+ */
+export function unwrapSetDataFrame(body: Uint8Array): Uint8Array {
+  const n = SET_DATA_FRAME_AMF0.length;
+  if (body.length <= n) return body;
+  for (let i = 0; i < n; i++) if (body[i] !== SET_DATA_FRAME_AMF0[i]) return body;
+  return body.subarray(n);
+}
+
 export interface ScriptData {
   name: string;
   /** The first value after the name (undefined when the message carries only a name). */

@@ -11,6 +11,12 @@ export interface RelaySubjects {
   readonly gop: string;
 }
 
+/**
+ * Public stream names, as edges accept them and origins serve them: one NATS subject token (no dots), a Redis
+ * key part and a URL path segment (no slashes), 1-128 characters.
+ */
+export const STREAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
 // A NATS subject token: no separators, wildcards or whitespace (the protocol splits on whitespace).
 const BAD_TOKEN = /[\s.*>]/;
 

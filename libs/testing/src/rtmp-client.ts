@@ -73,7 +73,13 @@ export class RtmpTestClient {
         this.socket.destroy();
       }
     });
-    this.closed = new Promise((resolve) => this.socket.once('close', (hadError) => resolve({ hadError })));
+    this.closed = new Promise((resolve) =>
+      this.socket.once('close', (hadError) => {
+        this.session.close(); // pending calls (connect, createStream) fail instead of hanging
+        this.handshakeFailed?.(new Error('connection closed during the handshake'));
+        resolve({ hadError });
+      }),
+    );
   }
 
   /** TCP (and TLS) connected; nothing sent yet. */
@@ -81,10 +87,18 @@ export class RtmpTestClient {
     await this.connected;
   }
 
+  private handshakeFailed: ((err: Error) => void) | undefined;
+
   /** Handshake only. */
   async handshake(): Promise<void> {
     await this.connected;
-    await new Promise<void>((resolve) => this.session.start(resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.handshakeFailed = reject;
+      this.session.start(() => {
+        this.handshakeFailed = undefined;
+        resolve();
+      });
+    });
   }
 
   /** Handshake + connect. */

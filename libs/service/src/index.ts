@@ -1,0 +1,63 @@
+/**
+ * What every node process (edge, origin, control plane) does the same way: read integer settings from the
+ * environment, listen on a port, and stop gracefully on SIGTERM/SIGINT.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@ingest/telemetry';
+
+/** A non-negative integer from the environment, or the fallback; anything else is a startup error. */
+export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  return value;
+}
+
+interface Listenable {
+  listen(port: number, host: string, callback: () => void): unknown;
+  once(event: 'error', listener: (err: Error) => void): unknown;
+  off(event: 'error', listener: (err: Error) => void): unknown;
+  address(): AddressInfo | string | null;
+}
+
+/** Listens and resolves with the bound port (port 0 picks a free one). */
+export function listen(server: Listenable, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, then exits 0 (1 if stopping failed). Each step of `stop` should bound
+ * its own wait; the process exits when it resolves.
+ */
+export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error({ reason: err.message }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+/** Runs a node's main(); a startup failure is one fatal JSON log line and exit code 1. */
+export function runMain(component: string, main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    console.error(JSON.stringify({ level: 60, time: new Date().toISOString(), component, msg: `${component} failed to start`, err: String(err) }));
+    process.exit(1);
+  });
+}
