@@ -25,7 +25,7 @@ export interface ClusterServices {
 
 /** Private redis-server and nats-server processes on free ports. */
 export async function startServices(): Promise<ClusterServices> {
-  const [redis, nats] = await Promise.all([startRedis(), startNats()]);
+  const [redis, nats] = await Promise.all([startRedis(), startNats({ jetstream: true })]);
   return { redis, nats, stop: async () => void (await Promise.all([redis.stop(), nats.stop()])) };
 }
 
