@@ -40,20 +40,50 @@ export interface EdgeStatus {
 export interface EdgeProcess {
   process: ManagedProcess;
   pid: number;
-  /** The private redis-server and nats-server the edge uses. */
+  /** The redis-server and nats-server the edge uses (its own private ones unless they were passed in). */
   services: ClusterServices;
   rtmpPort: number;
   httpPort: number;
   status(): Promise<EdgeStatus>;
   /** Log lines at warn level or above (pino levels >= 40). */
   problems(): string[];
-  /** Stops the edge (SIGTERM, SIGKILL after 5 s), then Redis and NATS. */
+  /** Stops the edge (SIGTERM, SIGKILL after 5 s), then Redis and NATS if it started them. */
   stop(): Promise<void>;
 }
 
-export async function startEdgeProcess(options: { pinServer?: string; env?: Record<string, string> } = {}): Promise<EdgeProcess> {
+/**
+ * Warnings the benchmark causes on purpose: the edge runs with EDGE_AUTHORIZATION=open (no control plane here)
+ * and says so once at start.
+ */
+export const EXPECTED_WARNING_CODES: ReadonlySet<string> = new Set(['EDGE_OPEN_AUTHORIZATION']);
+
+/** Output lines of a pino process at warn level or above (levels >= 40), and any line that is not JSON. */
+export function warnLines(proc: ManagedProcess, expected: ReadonlySet<string> = EXPECTED_WARNING_CODES): string[] {
+  return proc
+    .output()
+    .split('\n')
+    .filter((line) => {
+      if (!line.startsWith('{')) return line.trim() !== '';
+      try {
+        const entry = JSON.parse(line) as { level?: unknown; code?: unknown };
+        return Number(entry.level) >= 40 && !expected.has(String(entry.code));
+      } catch {
+        return true;
+      }
+    });
+}
+
+/**
+ * Starts the edge. Without `services` it starts a private Redis and NATS and stop() stops them too; with
+ * `services` (shared with an origin) it uses those and leaves them running.
+ */
+export async function startEdgeProcess(options: { pinServer?: string; env?: Record<string, string>; services?: ClusterServices } = {}): Promise<EdgeProcess> {
   if (!existsSync(EDGE_MAIN)) throw new Error(`${EDGE_MAIN} is missing: run \`npm run build\` first`);
-  const services = await startServices();
+  const own = options.services === undefined;
+  const services = options.services ?? (await startServices());
+  const stopServices = async (): Promise<void> => {
+    if (own) await services.stop();
+  };
   const rtmpPort = await freePort();
   let httpPort = await freePort();
   while (httpPort === rtmpPort) httpPort = await freePort();
@@ -68,6 +98,8 @@ export async function startEdgeProcess(options: { pinServer?: string; env?: Reco
     METRICS_PORT: '0',
     NODE_ID: `bench-edge-${rtmpPort}`,
     LOG_LEVEL: 'info',
+    // The benchmark measures the media path: publishers use their stream names directly (no control plane).
+    EDGE_AUTHORIZATION: 'open',
     ...options.env,
   };
   const node = nodeBinary();
@@ -77,14 +109,14 @@ export async function startEdgeProcess(options: { pinServer?: string; env?: Reco
       ? spawnManaged('taskset', ['-c', options.pinServer, node, EDGE_MAIN], { name: 'edge', env })
       : spawnManaged(node, [EDGE_MAIN], { name: 'edge', env });
   } catch (err) {
-    await services.stop();
+    await stopServices();
     throw err;
   }
   try {
     await proc.waitForOutput(/edge ready/, 15_000);
   } catch (err) {
     await proc.kill('SIGKILL');
-    await services.stop();
+    await stopServices();
     throw err;
   }
   const status = async (): Promise<EdgeStatus> => {
@@ -99,23 +131,12 @@ export async function startEdgeProcess(options: { pinServer?: string; env?: Reco
     rtmpPort,
     httpPort,
     status,
-    problems: () =>
-      proc
-        .output()
-        .split('\n')
-        .filter((line) => {
-          if (!line.startsWith('{')) return line.trim() !== '';
-          try {
-            return Number((JSON.parse(line) as { level?: unknown }).level) >= 40;
-          } catch {
-            return true;
-          }
-        }),
+    problems: () => warnLines(proc),
     stop: async () => {
       try {
         await proc.kill('SIGTERM');
       } finally {
-        await services.stop();
+        await stopServices();
       }
     },
   };

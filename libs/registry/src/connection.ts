@@ -150,7 +150,11 @@ export type RegistryErrorCode =
   /** Redis answered with an error (e.g. WRONGTYPE: a key of the registry was overwritten by something else). */
   | 'REGISTRY_ERROR'
   /** A stored record is not valid JSON of the expected shape. */
-  | 'REGISTRY_CORRUPT';
+  | 'REGISTRY_CORRUPT'
+  /** The write conflicts with existing state (e.g. a live stream key already has that name). */
+  | 'REGISTRY_CONFLICT'
+  /** The input is not valid (e.g. a malformed stream name, CIDR or policy). */
+  | 'REGISTRY_INVALID';
 
 export class RegistryError extends Error {
   override readonly name = 'RegistryError';
