@@ -174,6 +174,8 @@ async function main() {
     EDGE_TLS_CERT: cert,
     EDGE_TLS_KEY: key,
     NODE_ID: env.EDGE_NODE_ID || 'edge-1',
+    // Until the control plane runs in the local cluster, any well-formed name may publish.
+    EDGE_AUTHORIZATION: env.EDGE_AUTHORIZATION || 'open',
   });
   run('origin', NODE, [path.join(ROOT, 'apps/origin/dist/main.js')], {
     ...cluster,

@@ -18,6 +18,8 @@ export interface ClusterPublication {
   publisherId: string;
   stats: StreamStats;
   relay?: RelayPublisher;
+  /** The stream key's duplicate policy; the edge's default when absent. */
+  duplicatePolicy?: 'reject' | 'takeover';
   /** Closes the publisher with an onStatus of that code. */
   close(code: string, description: string): void;
 }
@@ -107,7 +109,7 @@ export class EdgeCluster {
 
   /** Claims the stream cluster-wide; on success starts relaying it. */
   async claim(publication: ClusterPublication): Promise<ClaimOutcome> {
-    const takeover = this.options.duplicatePolicy === 'takeover';
+    const takeover = (publication.duplicatePolicy ?? this.options.duplicatePolicy) === 'takeover';
     const result = await this.streams.claim(this.record(publication), { takeover });
     if (!result.claimed) {
       return { ok: false, code: 'NetStream.Publish.BadName', description: `Stream ${publication.name} is already being published.` };

@@ -30,6 +30,9 @@ export interface EdgeConfig {
   /** A second publisher of a live stream: refused (reject) or replaces the first (takeover). */
   duplicatePolicy: 'reject' | 'takeover';
   publicHost: string;
+  /** 'control-plane' (gRPC AuthorizePublish at controlGrpcUrl) or 'open' (any well-formed name; development). */
+  authorization: 'control-plane' | 'open';
+  controlGrpcUrl: string;
 }
 
 export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
@@ -55,5 +58,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     heartbeatMs: envInt(env, 'HEARTBEAT_MS', 2_000),
     duplicatePolicy: env.EDGE_DUPLICATE_POLICY === 'takeover' ? 'takeover' : 'reject',
     publicHost: env.PUBLIC_HOST || '127.0.0.1',
+    authorization: env.EDGE_AUTHORIZATION === 'open' ? 'open' : 'control-plane',
+    controlGrpcUrl: env.CONTROL_GRPC_URL || '127.0.0.1:50051',
   };
 }

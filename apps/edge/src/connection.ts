@@ -5,7 +5,8 @@
 import type { Socket } from 'node:net';
 import { RtmpError, RtmpServerSession, type PublishRequest, type RtmpMessage } from '@ingest/rtmp';
 import type { Logger } from '@ingest/telemetry';
-import type { PublishAuthorizer } from './authorizer';
+import type { EventPublisher } from '@ingest/events';
+import type { PublishAuthorizer, PublishPolicy } from './authorizer';
 import type { ClusterPublication, EdgeCluster } from './cluster';
 import type { EdgeConfig } from './config';
 import { EDGE_CLOSE_CODES, type EdgeCloseCode } from './errors';
@@ -22,11 +23,20 @@ export interface ConnectionContext {
   authorizer: PublishAuthorizer;
   streams: StreamTable;
   cluster: EdgeCluster;
+  events?: EventPublisher;
 }
 
 interface Publication extends LiveStream, ClusterPublication {
   streamId: number;
+  keyId?: string;
+  policy?: PublishPolicy;
+  lastPolicyCheck: number;
+  bitrateStrikes: number;
+  codecsChecked: string;
 }
+
+/** Codec names as stream-key policies list them. */
+const POLICY_CODEC: Record<string, string> = { 'H.264': 'h264', HEVC: 'hevc', AV1: 'av1', VP9: 'vp9', VP8: 'vp8', AAC: 'aac', MP3: 'mp3', Opus: 'opus' };
 
 let nextConnectionId = 1;
 
@@ -121,7 +131,7 @@ export class EdgeConnection {
       .then((decision) => {
         if (this.closed) return;
         if (!decision.allowed) return this.refusePublish(request.streamId, decision.code, decision.description, 'EDGE_PUBLISH_REFUSED');
-        this.startPublication(request, decision.streamName, app);
+        this.startPublication(request, decision.streamName, app, decision.keyId, decision.policy);
       })
       .catch((err: Error) => {
         if (this.closed) return;
@@ -129,12 +139,18 @@ export class EdgeConnection {
       });
   }
 
-  private startPublication(request: PublishRequest, streamName: string, app: string): void {
+  private startPublication(request: PublishRequest, streamName: string, app: string, keyId?: string, policy?: PublishPolicy): void {
     const stats = new StreamStats(streamName, app, { remoteAddress: this.remote, protocol: this.transport });
     const publication: Publication = {
       streamId: request.streamId,
       name: streamName,
       app,
+      keyId,
+      policy,
+      duplicatePolicy: policy?.duplicatePolicy,
+      lastPolicyCheck: Date.now(),
+      bitrateStrikes: 0,
+      codecsChecked: '',
       publisherId: `${this.ctx.config.nodeId}:${this.id}:${request.streamId}:${Date.now()}`,
       stats,
       close: (code, description) => {
@@ -145,7 +161,7 @@ export class EdgeConnection {
       },
     };
     const current = this.ctx.streams.get(streamName);
-    if (current && this.ctx.config.duplicatePolicy === 'takeover') current.close('NetStream.Publish.BadName', 'Another publisher took over this stream.');
+    if (current && (policy?.duplicatePolicy ?? this.ctx.config.duplicatePolicy) === 'takeover') current.close('NetStream.Publish.BadName', 'Another publisher took over this stream.');
     if (!this.ctx.streams.claim(streamName, publication)) {
       return this.refusePublish(request.streamId, 'NetStream.Publish.BadName', `Stream ${streamName} is already being published.`, 'EDGE_PUBLISH_REFUSED');
     }
@@ -164,7 +180,8 @@ export class EdgeConnection {
         this.session.acceptPublish(request.streamId);
         this.ctx.instruments.publishStreams.add(1);
         this.ctx.instruments.connections.add(1, { protocol: this.transport, role: 'publish' });
-        this.log.info({ stream: streamName, app }, 'publish started');
+        this.log.info({ stream: streamName, app, keyId }, 'publish started');
+        this.ctx.events?.publish({ type: 'stream.started', stream: streamName, edgeId: this.ctx.config.nodeId, keyId, data: { protocol: this.transport, remote: this.remote } });
       })
       .catch((err: Error) => {
         this.ctx.streams.release(streamName, publication);
@@ -187,7 +204,46 @@ export class EdgeConnection {
     if (info.kind === 'video') this.ctx.instruments.videoFrames.add(1);
     else if (info.kind === 'audio') this.ctx.instruments.audioFrames.add(1);
     else if (info.kind === 'data' && !this.countCommand()) return;
+    if (publication.policy && !this.checkPolicy(publication)) return;
     publication.relay?.publish({ type: message.type as 8 | 9 | 18, timestamp: message.timestamp, payload: info.payload }, info);
+  }
+
+  /**
+   * The stream key's policy, enforced on the live stream: allowed codecs (once the sequence headers are known)
+   * and maximum bitrate (measured over a few seconds, three strikes). Returns false once the publisher is cut off.
+   */
+  private checkPolicy(publication: Publication): boolean {
+    const policy = publication.policy!;
+    const { stats } = publication;
+    if (policy.allowedCodecs.length > 0) {
+      const codecs = [stats.video?.name, stats.audio?.name].filter((c): c is string => c !== undefined);
+      const seen = codecs.join(',');
+      if (seen !== publication.codecsChecked) {
+        publication.codecsChecked = seen;
+        const refused = codecs.find((c) => !policy.allowedCodecs.includes(POLICY_CODEC[c] ?? c.toLowerCase()));
+        if (refused) {
+          this.policyViolation(publication, `codec ${refused} is not allowed for this stream key`);
+          return false;
+        }
+      }
+    }
+    const now = Date.now();
+    if (policy.maxBitrateKbps > 0 && now - publication.lastPolicyCheck >= 1000) {
+      publication.lastPolicyCheck = now;
+      const kbps = stats.snapshot(now).bitrateKbps;
+      publication.bitrateStrikes = kbps > policy.maxBitrateKbps ? publication.bitrateStrikes + 1 : 0;
+      if (publication.bitrateStrikes >= 3) {
+        this.policyViolation(publication, `bitrate ${Math.round(kbps)} kbit/s is above this stream key's limit of ${policy.maxBitrateKbps} kbit/s`);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private policyViolation(publication: Publication, reason: string): void {
+    this.ctx.instruments.publishRejected.add(1, { reason: 'policy' });
+    this.session.sendStatus(publication.streamId, 'error', 'NetStream.Publish.Denied', `Publishing stopped: ${reason}.`);
+    this.fail('EDGE_POLICY_VIOLATION', reason, undefined, 'info');
   }
 
   /** Flood guard for commands and data messages. */
@@ -217,6 +273,13 @@ export class EdgeConnection {
       { stream: s.name, reason, videoFrames: s.videoFrames, audioFrames: s.audioFrames, bytes: s.bytes, seconds: (Date.now() - s.startedAt) / 1000 },
       'publish ended',
     );
+    this.ctx.events?.publish({
+      type: 'stream.ended',
+      stream: s.name,
+      edgeId: this.ctx.config.nodeId,
+      keyId: publication.keyId,
+      data: { reason, videoFrames: s.videoFrames, audioFrames: s.audioFrames, bytes: s.bytes, seconds: Math.round((Date.now() - s.startedAt) / 100) / 10 },
+    });
   }
 
   /** Closes this connection for a named reason, with one log line. */

@@ -7,7 +7,8 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Server as HttpServer } from 'node:http';
 import { listen } from '@ingest/service';
 import type { Logger, Metrics } from '@ingest/telemetry';
-import { AllowAllAuthorizer, type PublishAuthorizer } from './authorizer';
+import type { EventPublisher } from '@ingest/events';
+import type { PublishAuthorizer } from './authorizer';
 import type { EdgeCluster } from './cluster';
 import type { EdgeConfig } from './config';
 import { EdgeConnection, type ConnectionContext, type Transport } from './connection';
@@ -19,7 +20,8 @@ export interface EdgeDependencies {
   logger: Logger;
   meter: Metrics['meter'];
   cluster: EdgeCluster;
-  authorizer?: PublishAuthorizer;
+  authorizer: PublishAuthorizer;
+  events?: EventPublisher;
 }
 
 export class EdgeServer {
@@ -39,7 +41,8 @@ export class EdgeServer {
       config,
       logger: deps.logger,
       instruments: createEdgeInstruments(deps.meter),
-      authorizer: deps.authorizer ?? new AllowAllAuthorizer(),
+      authorizer: deps.authorizer,
+      events: deps.events,
       streams: this.streams,
       cluster: deps.cluster,
     };
@@ -113,6 +116,7 @@ export class EdgeServer {
     this.http?.closeAllConnections();
     await Promise.all(closing);
     await this.deps.cluster.stop();
+    this.deps.authorizer.close?.();
     this.deps.logger.info('edge stopped');
   }
 }

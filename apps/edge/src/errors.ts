@@ -10,6 +10,7 @@ export const EDGE_CLOSE_CODES = {
   EDGE_TLS_ERROR: 'the TLS handshake failed',
   EDGE_SHUTDOWN: 'the edge is shutting down',
   EDGE_KICKED: 'the stream was kicked',
+  EDGE_POLICY_VIOLATION: "the stream broke its key's policy (codec, bitrate)",
   EDGE_INTERNAL: 'unexpected error while handling the connection',
 } as const;
 

@@ -1,8 +1,10 @@
 /** Edge node entry point: configuration from the environment, JSON logs, metrics, Redis, NATS, graceful stop. */
+import { EventPublisher, ensureEventsStream } from '@ingest/events';
 import { closeNats, connectNats } from '@ingest/relay';
 import { NodeRegistry, closeRedis, connectRedis } from '@ingest/registry';
 import { runMain, stopOnSignals } from '@ingest/service';
 import { createLogger, startMetrics } from '@ingest/telemetry';
+import { ControlPlaneAuthorizer, OpenAuthorizer } from './authorizer';
 import { EdgeCluster } from './cluster';
 import { loadEdgeConfig } from './config';
 import { EdgeServer } from './edge-server';
@@ -33,7 +35,13 @@ runMain('edge', async () => {
       load: { ...(holder.edge?.load() ?? { connections: 0, streams: 0 }), rssBytes: process.memoryUsage.rss() },
     }),
   });
-  const edge = new EdgeServer(config, { logger, meter: metrics.meter, cluster });
+  const authorizer =
+    config.authorization === 'open' ? new OpenAuthorizer() : new ControlPlaneAuthorizer(config.controlGrpcUrl, config.nodeId, config.authorizeTimeoutMs);
+  if (config.authorization === 'open') logger.info({ code: 'EDGE_OPEN_AUTHORIZATION' }, 'EDGE_AUTHORIZATION=open: any well-formed stream name may publish');
+  // Stream events go to JetStream; without it they are lost (logged), and ingest goes on.
+  await ensureEventsStream(nats).catch((err: Error) => logger.warn({ code: 'EVENTS_UNAVAILABLE', reason: err.message }, 'JetStream EVENTS stream unavailable'));
+  const events = new EventPublisher(nats, logger);
+  const edge = new EdgeServer(config, { logger, meter: metrics.meter, cluster, authorizer, events });
   holder.edge = edge;
   await edge.start();
   stopOnSignals(logger, async () => {

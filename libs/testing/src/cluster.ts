@@ -100,6 +100,8 @@ export async function startEdge(env: Record<string, string> = {}, services?: Clu
     LOG_LEVEL: 'debug',
     REDIS_URL: cluster.redis.url,
     NATS_URL: cluster.nats.url,
+    // Tests of the media path run without a control plane unless they set CONTROL_GRPC_URL.
+    EDGE_AUTHORIZATION: env.CONTROL_GRPC_URL ? 'control-plane' : 'open',
     ...env,
   };
   const proc = spawnManaged(NODE, [join(REPO_ROOT, 'apps', 'edge', 'dist', 'main.js')], { name: id, env: fullEnv });
