@@ -5,6 +5,7 @@
 // to publish and where to watch. Ctrl-C stops everything it started; nodes send their closing statuses first.
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
 const { existsSync, mkdirSync } = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
@@ -133,6 +134,19 @@ function devCertificate() {
   return { cert, key };
 }
 
+/** Creates the development stream key, or rotates it when it exists (its old secret was shown by an earlier run). */
+async function devStreamKey(api, token, name) {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const created = await fetch(`${api}/v1/stream-keys`, { method: 'POST', headers, body: JSON.stringify({ name }) });
+  if (created.status === 201) return created.json();
+  if (created.status !== 409) throw new Error(`could not create the development stream key: HTTP ${created.status}`);
+  const keys = await (await fetch(`${api}/v1/stream-keys`, { headers })).json();
+  const existing = keys.find((k) => k.name === name && !k.revokedAt);
+  const rotated = await fetch(`${api}/v1/stream-keys/${existing.id}/rotate`, { method: 'POST', headers });
+  if (!rotated.ok) throw new Error(`could not rotate the development stream key: HTTP ${rotated.status}`);
+  return rotated.json();
+}
+
 async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
@@ -159,12 +173,29 @@ async function main() {
     originRtmp: Number(env.ORIGIN_RTMP_PORT || 1945),
     originHttp: Number(env.ORIGIN_HTTP_PORT || 8080),
     originMetrics: Number(env.ORIGIN_METRICS_PORT || 9465),
+    api: Number(env.API_PORT || 3000),
+    grpc: Number(env.GRPC_PORT || 50051),
+    controlMetrics: Number(env.CONTROL_METRICS_PORT || 9466),
   };
+  const adminToken = env.ADMIN_TOKEN || randomBytes(24).toString('base64url');
   const { cert, key } = devCertificate();
   const redisUrl = await ensureService('redis', 'REDIS_URL', 6379, 'redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   const natsUrl = await ensureService('nats', 'NATS_URL', 4222, 'nats-server', ['-a', '127.0.0.1', '-p', '4222']);
   const cluster = { REDIS_URL: redisUrl, NATS_URL: natsUrl };
 
+  run('control-plane', NODE, [path.join(ROOT, 'apps/control-plane/dist/main.js')], {
+    ...cluster,
+    NODE_ID: env.CONTROL_NODE_ID || 'control-plane-1',
+    API_PORT: String(ports.api),
+    GRPC_PORT: String(ports.grpc),
+    METRICS_PORT: String(ports.controlMetrics),
+    ADMIN_TOKEN: adminToken,
+    PUBLIC_INGEST_URL: `rtmp://${host}:${ports.rtmp}/live`,
+    PUBLIC_INGEST_RTMPS_URL: `rtmps://${host}:${ports.rtmps}/live`,
+    PUBLIC_PLAYBACK_RTMP_URL: `rtmp://${host}:${ports.originRtmp}/live`,
+    PUBLIC_PLAYBACK_HTTP_URL: `http://${host}:${ports.originHttp}/live`,
+  });
+  await waitFor(() => ready(`http://127.0.0.1:${ports.api}/readyz`), 20_000, 'the control plane');
   run('edge', NODE, [path.join(ROOT, 'apps/edge/dist/main.js')], {
     ...cluster,
     EDGE_RTMP_PORT: String(ports.rtmp),
@@ -174,8 +205,7 @@ async function main() {
     EDGE_TLS_CERT: cert,
     EDGE_TLS_KEY: key,
     NODE_ID: env.EDGE_NODE_ID || 'edge-1',
-    // Until the control plane runs in the local cluster, any well-formed name may publish.
-    EDGE_AUTHORIZATION: env.EDGE_AUTHORIZATION || 'open',
+    CONTROL_GRPC_URL: `127.0.0.1:${ports.grpc}`,
   });
   run('origin', NODE, [path.join(ROOT, 'apps/origin/dist/main.js')], {
     ...cluster,
@@ -187,17 +217,21 @@ async function main() {
   await waitFor(() => ready(`http://127.0.0.1:${ports.edgeHttp}/readyz`), 20_000, 'the edge');
   await waitFor(() => ready(`http://127.0.0.1:${ports.originHttp}/readyz`), 20_000, 'the origin');
 
-  const devKey = env.DEV_STREAM_KEY || 'dev';
+  const dev = await devStreamKey(`http://127.0.0.1:${ports.api}`, adminToken, env.DEV_STREAM_NAME || 'dev');
+  const devKey = dev.key;
+  const devName = dev.name;
   console.log(`
   Ready.
   Publish:   rtmp://${host}:${ports.rtmp}/live/${devKey}
              rtmps://${host}:${ports.rtmps}/live/${devKey}   (self-signed development certificate)
              e.g. ffmpeg -re -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine -c:v libx264 -preset veryfast -g 60 -c:a aac -f flv rtmp://${host}:${ports.rtmp}/live/${devKey}
-  Watch:     rtmp://${host}:${ports.originRtmp}/live/${devKey}
-             http://${host}:${ports.originHttp}/live/${devKey}.flv     (HTTP-FLV; ws:// on the same path for WebSocket-FLV)
-             e.g. ffplay rtmp://${host}:${ports.originRtmp}/live/${devKey}
+  Stream:    '${devName}', development stream key ${devKey}
+  Watch:     rtmp://${host}:${ports.originRtmp}/live/${devName}
+             http://${host}:${ports.originHttp}/live/${devName}.flv     (HTTP-FLV; ws:// on the same path for WebSocket-FLV)
+             e.g. ffplay rtmp://${host}:${ports.originRtmp}/live/${devName}
+  API:       http://${host}:${ports.api}/v1 with "Authorization: Bearer ${adminToken}"   (OpenAPI: http://${host}:${ports.api}/docs)
   Status:    http://${host}:${ports.edgeHttp}/status (edge)   http://${host}:${ports.originHttp}/status (origin)
-  Metrics:   http://${host}:${ports.edgeMetrics}/metrics (edge)   http://${host}:${ports.originMetrics}/metrics (origin)
+  Metrics:   http://${host}:${ports.edgeMetrics}/metrics (edge)   http://${host}:${ports.originMetrics}/metrics (origin)   http://${host}:${ports.controlMetrics}/metrics (control plane)
   Redis:     ${redisUrl}   NATS: ${natsUrl}
   Ctrl-C stops everything.
 `);
