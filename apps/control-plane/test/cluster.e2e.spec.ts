@@ -168,6 +168,33 @@ test('revoked, rotated-away, expired, wrong-CIDR and unknown keys are refused at
   expect(await publishStatus(rotation.key)).toBe('NetStream.Publish.Start');
 });
 
+test("the key's policy is enforced on the live stream: codecs, maximum bitrate, duplicate publisher takeover", async () => {
+  // Codecs: an H.264 stream on a key that allows only HEVC is cut off once its sequence header arrives.
+  const hevcOnly = await createKey('hevc-only', { allowedCodecs: ['hevc', 'aac'] });
+  const codecClient = new RtmpTestClient({ port: edge.rtmpPort });
+  const { streamId } = await codecClient.publish(hevcOnly.key);
+  codecClient.session.sendMedia(streamId, 9, 0, Buffer.from('1700000000014d401fffe1001967640028acd940780227e5c04400000fa40003a9838f183196', 'hex'));
+  expect(await codecClient.closedWithin(3000)).toBe(true);
+  expect(codecClient.statuses.map((x) => x.info.code)).toContain('NetStream.Publish.Denied');
+  expect(String(codecClient.statuses.at(-1)?.info.description)).toMatch(/H\.264/);
+
+  // Bitrate: FFmpeg's stream (~1 Mbit/s here) on a key limited to 100 kbit/s is cut off after a few seconds.
+  const slow = await createKey('low-bitrate', { maxBitrateKbps: 100 });
+  const ffmpeg = publishWithFfmpeg(slow.key);
+  const exit = await ffmpeg.waitForExit(15_000);
+  expect(exit.code).not.toBe(0);
+  expect(edge.logs().some((l) => l.code === 'EDGE_POLICY_VIOLATION' && /bitrate/.test(String(l.reason)))).toBe(true);
+
+  // Duplicate policy per key: 'takeover' lets a second publisher replace the first.
+  const shared = await createKey('shared-show', { duplicatePolicy: 'takeover' });
+  const first = new RtmpTestClient({ port: edge.rtmpPort });
+  expect((await first.publish(shared.key)).status.info.code).toBe('NetStream.Publish.Start');
+  const second = new RtmpTestClient({ port: edge.rtmpPort });
+  expect((await second.publish(shared.key)).status.info.code).toBe('NetStream.Publish.Start');
+  expect(await first.closedWithin(2000)).toBe(true);
+  second.close();
+});
+
 test('restart the control plane and Redis (with persistence): every key still works', async () => {
   const keep = await createKey('persistent-show');
   await control.process.kill('SIGKILL');
