@@ -1,6 +1,8 @@
 // One jest run for the whole workspace, in two projects:
-//  unit: libs/*/src/**/*.spec.ts and apps/*/src/**/*.spec.ts - no processes, no sockets beyond loopback fakes
-//  e2e:  **/test/**/*.e2e.spec.ts - real redis-server, nats-server, ffmpeg, gstreamer, started per suite
+//  unit: {libs,apps}/*/src/**/*.spec.ts - one module at a time; service libraries' specs talk to a private real
+//        redis-server / nats-server (never a mock), protocol libraries' specs are pure
+//  e2e:  {libs,apps}/*/test/**/*.e2e.spec.ts - whole nodes as processes with real redis-server, nats-server,
+//        ffmpeg, gstreamer, started per suite on free ports
 'use strict';
 const swc = [
   '@swc/jest',
