@@ -1,1 +1,14 @@
 export {};
+export * from './mp4-boxes';
+export * from './fmp4';
+export * from './fmp4-codecs';
+export * from './dash';
+export * from './crc';
+export * from './pes';
+export * from './adts';
+export * from './ts-errors';
+export * from './ts-packet';
+export * from './ts-annexb';
+export * from './ts-muxer';
+export * from './segmenter';
+export * from './playlist';
