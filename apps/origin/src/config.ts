@@ -26,6 +26,10 @@ export interface OriginConfig {
   maxViewers: number;
   /** Accept publishers directly on this port (single-process mode, no edge/NATS on that path); 0 = off. */
   directIngestPort: number;
+  /** HLS: segments are cut at the first keyframe of each slot of this length (ms), numbered by slot. */
+  hlsTargetMs: number;
+  /** HLS: segments listed in the live playlist. */
+  hlsWindowSegments: number;
 }
 
 export function loadOriginConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
@@ -48,5 +52,7 @@ export function loadOriginConfig(env: NodeJS.ProcessEnv = process.env): OriginCo
     heartbeatMs: envInt(env, 'HEARTBEAT_MS', 2_000),
     maxViewers: envInt(env, 'ORIGIN_MAX_VIEWERS', 10_000),
     directIngestPort: envInt(env, 'ORIGIN_DIRECT_INGEST_PORT', 0),
+    hlsTargetMs: envInt(env, 'ORIGIN_HLS_TARGET_MS', 2000),
+    hlsWindowSegments: envInt(env, 'ORIGIN_HLS_WINDOW', 6),
   };
 }

@@ -27,6 +27,10 @@ const CORS = {
 
 const MAX_URL = 2048;
 const FLV_PATH = /^\/live\/([^/]+)\.flv$/;
+/** /live/<name>/<file>: index.m3u8 (HLS, MPEG-TS), fmp4.m3u8 (HLS, fMP4/CMAF), init.mp4, seg-<n>.ts, seg-<n>.m4s */
+const HLS_PATH = /^\/live\/([^/]+)\/([^/]+)$/;
+const HLS_FILE = /^(?:(index\.m3u8|fmp4\.m3u8|init\.mp4)|seg-(\d{1,12})\.(ts|m4s))$/;
+const PLAYLIST_WAIT_MS = 8000;
 
 function sendJson(res: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
   const json = JSON.stringify(body);
@@ -89,6 +93,8 @@ export function createHttpPlayServer(
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') return source.ready() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' });
     if (path === '/status') return sendJson(res, 200, source.status());
+    const hls = HLS_PATH.exec(path);
+    if (hls) return void serveHls(req, res, hls[1], hls[2]);
     const name = streamName(req.url, res);
     if (!name) return;
     if (tracker.count() >= config.maxViewers) return error(res, 503, 'Service Unavailable', 'too many viewers on this origin');
@@ -110,6 +116,49 @@ export function createHttpPlayServer(
         if (!res.headersSent) error(res, 503, 'Service Unavailable', 'stream lookup failed');
       });
   });
+
+  /** HLS from memory: the hub's packager, started on the first request; playlists wait for the first segment. */
+  const serveHls = async (req: IncomingMessage, res: ServerResponse, rawName: string, file: string): Promise<void> => {
+    let name: string;
+    try {
+      name = decodeURIComponent(rawName);
+    } catch {
+      return error(res, 400, 'Bad Request', 'malformed percent-encoding');
+    }
+    if (!STREAM_NAME.test(name)) return error(res, 400, 'Bad Request', 'stream names are 1-128 characters of A-Z a-z 0-9 _ -');
+    const match = HLS_FILE.exec(file);
+    if (!match) return error(res, 404, 'Not Found', 'use index.m3u8, fmp4.m3u8, init.mp4, seg-<n>.ts or seg-<n>.m4s');
+    let hub: StreamHub | undefined;
+    try {
+      hub = await directory.open(name);
+    } catch (err) {
+      logger.warn({ code: 'ORIGIN_LOOKUP_FAILED', reason: (err as Error).message, stream: name }, 'stream lookup failed');
+      return error(res, 503, 'Service Unavailable', 'stream lookup failed');
+    }
+    if (!hub) return error(res, 404, 'Not Found', `stream ${name} is not live`);
+    const packager = hub.packager({ targetDurationMs: config.hlsTargetMs, windowSegments: config.hlsWindowSegments });
+    const [, named, number, ext] = match;
+    const send = (type: string, cache: string, body: Buffer | string) => {
+      res.writeHead(200, { 'content-type': type, 'cache-control': cache, 'content-length': Buffer.byteLength(body), ...CORS });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (named === 'index.m3u8' || named === 'fmp4.m3u8' || named === 'init.mp4') {
+      const deadline = Date.now() + PLAYLIST_WAIT_MS;
+      while (!packager.ready && Date.now() < deadline && !res.destroyed) await new Promise((r) => setTimeout(r, 100));
+      if (res.destroyed) return;
+      if (!packager.ready) return error(res, 404, 'Not Found', `stream ${name} has no segment yet`);
+      // Playlists change every segment: a CDN may cache them for a second at most.
+      if (named === 'index.m3u8') return send('application/vnd.apple.mpegurl', 'public, max-age=1', packager.playlistTs());
+      if (named === 'fmp4.m3u8') return send('application/vnd.apple.mpegurl', 'public, max-age=1', packager.playlistFmp4());
+      const init = packager.initMp4();
+      return init ? send('video/mp4', 'public, max-age=60', init) : error(res, 404, 'Not Found', 'no init segment');
+    }
+    const n = Number(number);
+    const body = ext === 'ts' ? packager.segmentTs(n) : packager.segmentM4s(n);
+    if (!body) return error(res, 404, 'Not Found', `segment ${n} is not available (from the future or already gone)`);
+    // Segment bytes never change for a given name while the stream lives: cacheable.
+    return send(ext === 'ts' ? 'video/mp2t' : 'video/iso.segment', 'public, max-age=60', body);
+  };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const reject = (status: number, text: string) => {

@@ -4,6 +4,7 @@
  * every viewer. A viewer whose backlog passes the high-water mark loses non-key frames until the next keyframe;
  * one that stays behind too long, or whose backlog passes the cut-off, is disconnected.
  */
+import { HlsPackager } from './hls-packager';
 import { JoinCache } from './join-cache';
 import type { OutMessage } from './media';
 import type { Viewer } from './viewer';
@@ -27,6 +28,8 @@ export class StreamHub {
   ended = false;
   /** Set while nobody watches: when the hub may be closed. */
   idleSince = 0;
+  /** HLS packaging, created by the first HLS request (streams nobody watches over HLS are not packaged). */
+  hls: HlsPackager | undefined;
 
   constructor(
     readonly name: string,
@@ -52,8 +55,20 @@ export class StreamHub {
     this.messages++;
     this.ended = false;
     this.cache.add(message);
+    this.hls?.push(message);
     const now = this.lastMessageAt;
     for (const viewer of this.viewers) this.deliver(viewer, message, now);
+  }
+
+  /** The HLS packager, started on first use from the join cache; an HLS request also keeps the hub open. */
+  packager(options: { targetDurationMs: number; windowSegments: number }): HlsPackager {
+    if (!this.hls) {
+      this.hls = new HlsPackager(options);
+      for (const message of this.cache.snapshot()) this.hls.push(message);
+    }
+    this.hls.lastRequestAt = Date.now();
+    if (this.viewers.size === 0) this.idleSince = Date.now();
+    return this.hls;
   }
 
   /** Publisher gone: viewers are told; the cache is cleared for the next publisher. */
@@ -66,6 +81,7 @@ export class StreamHub {
   /** A new publisher (or edge) took over: configuration and timestamps restart. */
   restart(): void {
     this.cache.clear();
+    this.hls?.restart();
     for (const viewer of this.viewers) viewer.waitingForKeyframe = true;
   }
 

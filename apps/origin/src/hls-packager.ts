@@ -1,0 +1,218 @@
+/**
+ * HLS packaging of one stream on this origin, from the same shared messages the FLV/RTMP viewers get: segments cut
+ * on keyframes and numbered from the stream's own timestamps (libs/hls HlsSegmenter), so every origin serving the
+ * stream produces the same playlist and the same segment names and bytes. Each segment is encoded lazily, once
+ * per format (MPEG-TS, fMP4), and kept in memory for a sliding window. Created on the first HLS request; the
+ * directory stops it when nobody asked for a while.
+ */
+import { parseAudioTag, parseVideoTag } from '@ingest/flv';
+import {
+  HlsSegmenter,
+  TsMuxer,
+  flvToSamples,
+  fmp4AudioTrack,
+  fmp4InitSegment,
+  fmp4MediaSegment,
+  fmp4VideoTrack,
+  mediaPlaylistFmp4,
+  mediaPlaylistTs,
+  type Fmp4Fragment,
+  type Fmp4Track,
+  type SegmentInfo,
+  type TsMuxerFrame,
+} from '@ingest/hls';
+import { TYPE_AUDIO, TYPE_VIDEO, type OutMessage } from './media';
+
+type Frame = TsMuxerFrame & { keyframe?: boolean; cts?: number };
+
+interface StoredSegment {
+  info: SegmentInfo;
+  frames: Frame[];
+  ts?: Buffer;
+  m4s?: Buffer;
+}
+
+export interface HlsPackagerOptions {
+  targetDurationMs: number;
+  windowSegments: number;
+}
+
+export class HlsPackager {
+  private segmenter: HlsSegmenter<Frame>;
+  private readonly segments = new Map<number, StoredSegment>();
+  private order: number[] = [];
+  private video: { codec: 'avc' | 'hevc'; config: Uint8Array } | undefined;
+  private audio: { codec: 'aac'; config: Uint8Array } | { codec: 'mp3' } | undefined;
+  private tsMuxer: TsMuxer | undefined;
+  private init: Buffer | undefined;
+  private sawVideo = false;
+  lastRequestAt = Date.now();
+  /** Segments produced (for status and tests). */
+  produced = 0;
+
+  constructor(private readonly options: HlsPackagerOptions) {
+    this.segmenter = this.newSegmenter(true);
+  }
+
+  private newSegmenter(hasVideo: boolean): HlsSegmenter<Frame> {
+    return new HlsSegmenter<Frame>({ targetDurationMs: this.options.targetDurationMs, windowSegments: this.options.windowSegments, hasVideo });
+  }
+
+  /** Every relayed message of the stream, in order (the hub's join cache first). */
+  push(message: OutMessage): void {
+    try {
+      if (message.type === TYPE_VIDEO) this.pushVideo(message);
+      else if (message.type === TYPE_AUDIO) this.pushAudio(message);
+    } catch {
+      // A tag the FLV parser refuses is not packaged; the FLV/RTMP outputs pass it on unchanged.
+    }
+  }
+
+  private pushVideo(message: OutMessage): void {
+    const tag = parseVideoTag(message.payload);
+    const track = tag.tracks.find((t) => t.trackId === 0);
+    if (!track) return;
+    const codec = track.codec === 'avc1' ? 'avc' : track.codec === 'hvc1' ? 'hevc' : undefined;
+    if (!codec) return; // AV1/VP9 are not packaged into TS here
+    if (track.packetType === 'sequenceStart') {
+      if (!this.video || !Buffer.from(this.video.config).equals(Buffer.from(track.payload))) {
+        this.video = { codec, config: Uint8Array.from(track.payload) };
+        this.configChanged();
+      }
+      return;
+    }
+    if (track.packetType !== 'codedFrames' || !this.video) return;
+    this.sawVideo = true;
+    this.emit(this.segmenter.push({ kind: 'video', dts: message.timestamp, cts: track.compositionTimeOffset, keyframe: tag.isKeyframe, data: track.payload }));
+  }
+
+  private pushAudio(message: OutMessage): void {
+    const tag = parseAudioTag(message.payload);
+    const track = tag.tracks.find((t) => t.trackId === 0);
+    if (!track) return;
+    if (track.codec === 'mp4a') {
+      if (track.packetType === 'sequenceStart') {
+        if (!this.audio || this.audio.codec !== 'aac' || !Buffer.from(this.audio.config).equals(Buffer.from(track.payload))) {
+          this.audio = { codec: 'aac', config: Uint8Array.from(track.payload) };
+          this.configChanged();
+        }
+        return;
+      }
+      if (track.packetType !== 'codedFrames' || !this.audio) return;
+    } else if (track.codec === '.mp3') {
+      if (!this.audio) {
+        this.audio = { codec: 'mp3' };
+        this.configChanged();
+      }
+    } else {
+      return;
+    }
+    this.emit(this.segmenter.push({ kind: 'audio', dts: message.timestamp, data: track.payload }));
+  }
+
+  /** New codec configuration (first one, or a new publisher): muxers are rebuilt; segments keep their own. */
+  private configChanged(): void {
+    this.tsMuxer = undefined;
+    this.init = undefined;
+  }
+
+  private emit(events: ReturnType<HlsSegmenter<Frame>['push']>): void {
+    for (const event of events) {
+      if (event.type !== 'segment') continue;
+      this.segments.set(event.number, { info: event, frames: event.frames });
+      this.order.push(event.number);
+      this.produced++;
+      // Keep two segments beyond the playlist window for players and CDNs that are a little behind.
+      while (this.order.length > this.options.windowSegments + 2) this.segments.delete(this.order.shift()!);
+    }
+  }
+
+  private windowSegments(): StoredSegment[] {
+    return this.order.slice(-this.options.windowSegments).map((n) => this.segments.get(n)!);
+  }
+
+  get ready(): boolean {
+    return this.order.length > 0;
+  }
+
+  private targetSeconds(): number {
+    return Math.ceil(this.options.targetDurationMs / 1000);
+  }
+
+  playlistTs(): string {
+    const window = this.windowSegments();
+    return mediaPlaylistTs(
+      window.map((s) => ({ number: s.info.number, durationMs: s.info.durationMs, discontinuity: s.info.discontinuity })),
+      { targetDuration: this.targetSeconds() },
+    );
+  }
+
+  playlistFmp4(): string {
+    const window = this.windowSegments();
+    return mediaPlaylistFmp4(
+      window.map((s) => ({ number: s.info.number, durationMs: s.info.durationMs, discontinuity: s.info.discontinuity })),
+      { targetDuration: this.targetSeconds(), initUri: 'init.mp4' },
+    );
+  }
+
+  /** MPEG-TS bytes of segment `n`, encoded once. */
+  segmentTs(n: number): Buffer | undefined {
+    const segment = this.segments.get(n);
+    if (!segment) return undefined;
+    if (!segment.ts) {
+      if (!this.tsMuxer) {
+        this.tsMuxer = new TsMuxer({ video: this.video, audio: this.audio, continuity: 'per-segment' });
+      }
+      segment.ts = this.tsMuxer.writeSegment(segment.frames, n);
+    }
+    return segment.ts;
+  }
+
+  private tracks(): Fmp4Track[] {
+    const tracks: Fmp4Track[] = [];
+    if (this.video) tracks.push(fmp4VideoTrack(1, this.video.codec === 'avc' ? 'avc1' : 'hvc1', this.video.config));
+    if (this.audio?.codec === 'aac') tracks.push(fmp4AudioTrack(2, this.audio.config));
+    return tracks;
+  }
+
+  initMp4(): Buffer | undefined {
+    if (!this.ready) return undefined;
+    this.init ??= fmp4InitSegment(this.tracks());
+    return this.init;
+  }
+
+  /** fMP4 (CMAF) bytes of segment `n`, encoded once. */
+  segmentM4s(n: number): Buffer | undefined {
+    const segment = this.segments.get(n);
+    if (!segment) return undefined;
+    if (!segment.m4s) {
+      const fragments: Fmp4Fragment[] = [];
+      const video = segment.frames.filter((f) => f.kind === 'video') as Array<Extract<Frame, { kind: 'video' }>>;
+      const audio = segment.frames.filter((f) => f.kind === 'audio');
+      if (video.length > 0 && this.video) {
+        const { baseMediaDecodeTime, samples } = flvToSamples({ kind: 'video', frames: video, nextDts: segment.info.startDts + segment.info.durationMs });
+        fragments.push({ trackId: 1, baseMediaDecodeTime, samples });
+      }
+      if (audio.length > 0 && this.audio?.codec === 'aac') {
+        const sampleRate = fmp4AudioTrack(2, this.audio.config).timescale;
+        const { baseMediaDecodeTime, samples } = flvToSamples({ kind: 'audio', frames: audio, sampleRate });
+        fragments.push({ trackId: 2, baseMediaDecodeTime, samples });
+      }
+      if (fragments.length === 0) return undefined;
+      segment.m4s = fmp4MediaSegment(n + 1, fragments);
+    }
+    return segment.m4s;
+  }
+
+  /** The stream restarted (new publisher): start segmenting afresh; numbering stays increasing. */
+  restart(): void {
+    this.video = undefined;
+    this.audio = undefined;
+    this.configChanged();
+    this.sawVideo = false;
+  }
+
+  get hasVideo(): boolean {
+    return this.sawVideo;
+  }
+}
