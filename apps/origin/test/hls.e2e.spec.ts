@@ -53,7 +53,7 @@ test('two origins return byte-identical playlists and segments for the same live
   // Both origins package the stream once asked; let both produce a few segments.
   await Promise.all([fetch(`${base(0)}/index.m3u8`), fetch(`${base(1)}/index.m3u8`)]);
   const common = await eventually(async () => {
-    const [a, b] = await Promise.all([0, 1].map(async (i) => (await (await fetch(`${base(i)}/index.m3u8`)).text()).match(/seg-\d+\.ts/g) ?? []));
+    const [a, b] = await Promise.all([0, 1].map(async (i) => (await (await fetch(`${base(i)}/index.m3u8`)).text()).match(/seg-\d+\.ts/g) ?? ([] as string[])));
     const shared = a.filter((s) => b.includes(s));
     return shared.length >= 3 ? shared : undefined;
   }, 20_000, 'three segments on both origins');
