@@ -15,15 +15,23 @@ import {
   fmp4MediaSegment,
   fmp4VideoTrack,
   mediaPlaylistFmp4,
+  mediaPlaylistLowLatency,
   mediaPlaylistTs,
   type Fmp4Fragment,
   type Fmp4Track,
+  type PartInfo,
   type SegmentInfo,
   type TsMuxerFrame,
 } from '@ingest/hls';
 import { TYPE_AUDIO, TYPE_VIDEO, type OutMessage } from './media';
 
 type Frame = TsMuxerFrame & { keyframe?: boolean; cts?: number };
+
+interface StoredPart {
+  info: PartInfo;
+  frames: Frame[];
+  m4s?: Buffer;
+}
 
 interface StoredSegment {
   info: SegmentInfo;
@@ -40,6 +48,10 @@ export interface HlsPackagerOptions {
 export class HlsPackager {
   private segmenter: HlsSegmenter<Frame>;
   private readonly segments = new Map<number, StoredSegment>();
+  /** LL-HLS parts by segment number (the last few segments only). */
+  private readonly parts = new Map<number, StoredPart[]>();
+  /** Blocking requests (LL-HLS playlist reloads, preload hints) waiting for the next part or segment. */
+  private waiters: Array<() => void> = [];
   private order: number[] = [];
   private video: { codec: 'avc' | 'hevc'; config: Uint8Array } | undefined;
   private audio: { codec: 'aac'; config: Uint8Array } | { codec: 'mp3' } | undefined;
@@ -117,14 +129,81 @@ export class HlsPackager {
   }
 
   private emit(events: ReturnType<HlsSegmenter<Frame>['push']>): void {
+    if (events.length === 0) return;
     for (const event of events) {
-      if (event.type !== 'segment') continue;
+      if (event.type === 'part') {
+        const list = this.parts.get(event.segmentNumber) ?? [];
+        list[event.partIndex] = { info: event, frames: event.frames };
+        this.parts.set(event.segmentNumber, list);
+        continue;
+      }
       this.segments.set(event.number, { info: event, frames: event.frames });
       this.order.push(event.number);
       this.produced++;
       // Keep two segments beyond the playlist window for players and CDNs that are a little behind.
-      while (this.order.length > this.options.windowSegments + 2) this.segments.delete(this.order.shift()!);
+      while (this.order.length > this.options.windowSegments + 2) {
+        const gone = this.order.shift()!;
+        this.segments.delete(gone);
+      }
+      for (const n of this.parts.keys()) if (n < event.number - 3) this.parts.delete(n);
     }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves when `ready()` holds, or false after `timeoutMs` (blocking playlist reload, preload hints). */
+  async waitUntil(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!ready()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return true;
+  }
+
+  /** Last complete segment number. */
+  get lastSegment(): number | undefined {
+    return this.order[this.order.length - 1];
+  }
+
+  hasSegmentOrPart(msn: number, part: number | undefined): boolean {
+    if (this.segments.has(msn)) return true;
+    return part !== undefined && this.parts.get(msn)?.[part] !== undefined;
+  }
+
+  get partTargetMs(): number {
+    return this.segmenter.advertisedPartTargetMs;
+  }
+
+  playlistLowLatency(): string {
+    const window = this.windowSegments();
+    const pending = this.segmenter.pending;
+    const partsOf = (n: number) => (this.parts.get(n) ?? []).filter(Boolean).map((p) => ({ durationMs: p.info.durationMs, independent: p.info.independent }));
+    return mediaPlaylistLowLatency(
+      window.map((s) => ({ number: s.info.number, durationMs: s.info.durationMs, discontinuity: s.info.discontinuity, parts: partsOf(s.info.number) })),
+      {
+        targetDuration: this.targetSeconds(),
+        initUri: 'init.mp4',
+        partTargetMs: this.segmenter.advertisedPartTargetMs,
+        pending: pending && { number: pending.number, discontinuity: pending.discontinuity, parts: partsOf(pending.number) },
+      },
+    );
+  }
+
+  /** fMP4 bytes of LL-HLS part `index` of segment `n`, encoded once. */
+  partM4s(n: number, index: number): Buffer | undefined {
+    const part = this.parts.get(n)?.[index];
+    if (!part) return undefined;
+    part.m4s ??= this.fragment(part.frames, part.info.startDts + part.info.durationMs, n * 64 + index + 1);
+    return part.m4s;
   }
 
   private windowSegments(): StoredSegment[] {
@@ -185,23 +264,25 @@ export class HlsPackager {
   segmentM4s(n: number): Buffer | undefined {
     const segment = this.segments.get(n);
     if (!segment) return undefined;
-    if (!segment.m4s) {
-      const fragments: Fmp4Fragment[] = [];
-      const video = segment.frames.filter((f) => f.kind === 'video') as Array<Extract<Frame, { kind: 'video' }>>;
-      const audio = segment.frames.filter((f) => f.kind === 'audio');
-      if (video.length > 0 && this.video) {
-        const { baseMediaDecodeTime, samples } = flvToSamples({ kind: 'video', frames: video, nextDts: segment.info.startDts + segment.info.durationMs });
-        fragments.push({ trackId: 1, baseMediaDecodeTime, samples });
-      }
-      if (audio.length > 0 && this.audio?.codec === 'aac') {
-        const sampleRate = fmp4AudioTrack(2, this.audio.config).timescale;
-        const { baseMediaDecodeTime, samples } = flvToSamples({ kind: 'audio', frames: audio, sampleRate });
-        fragments.push({ trackId: 2, baseMediaDecodeTime, samples });
-      }
-      if (fragments.length === 0) return undefined;
-      segment.m4s = fmp4MediaSegment(n + 1, fragments);
-    }
+    segment.m4s ??= this.fragment(segment.frames, segment.info.startDts + segment.info.durationMs, n + 1);
     return segment.m4s;
+  }
+
+  /** moof + mdat for a run of frames (a segment or an LL-HLS part). */
+  private fragment(frames: Frame[], endDts: number, sequence: number): Buffer | undefined {
+    const fragments: Fmp4Fragment[] = [];
+    const video = frames.filter((f) => f.kind === 'video') as Array<Extract<Frame, { kind: 'video' }>>;
+    const audio = frames.filter((f) => f.kind === 'audio');
+    if (video.length > 0 && this.video) {
+      const { baseMediaDecodeTime, samples } = flvToSamples({ kind: 'video', frames: video, nextDts: Math.max(endDts, video[video.length - 1].dts + 1) });
+      fragments.push({ trackId: 1, baseMediaDecodeTime, samples });
+    }
+    if (audio.length > 0 && this.audio?.codec === 'aac') {
+      const sampleRate = fmp4AudioTrack(2, this.audio.config).timescale;
+      const { baseMediaDecodeTime, samples } = flvToSamples({ kind: 'audio', frames: audio, sampleRate });
+      fragments.push({ trackId: 2, baseMediaDecodeTime, samples });
+    }
+    return fragments.length === 0 ? undefined : fmp4MediaSegment(sequence, fragments);
   }
 
   /** The stream restarted (new publisher): start segmenting afresh; numbering stays increasing. */

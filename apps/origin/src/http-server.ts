@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encodeFlvHeader } from '@ingest/flv';
+import { parseBlockingReload } from '@ingest/hls';
 import type { Logger } from '@ingest/telemetry';
 import type { OriginConfig } from './config';
 import { STREAM_NAME, type StreamDirectory } from './directory';
@@ -29,7 +30,7 @@ const MAX_URL = 2048;
 const FLV_PATH = /^\/live\/([^/]+)\.flv$/;
 /** /live/<name>/<file>: index.m3u8 (HLS, MPEG-TS), fmp4.m3u8 (HLS, fMP4/CMAF), init.mp4, seg-<n>.ts, seg-<n>.m4s */
 const HLS_PATH = /^\/live\/([^/]+)\/([^/]+)$/;
-const HLS_FILE = /^(?:(index\.m3u8|fmp4\.m3u8|init\.mp4)|seg-(\d{1,12})\.(ts|m4s))$/;
+const HLS_FILE = /^(?:(index\.m3u8|fmp4\.m3u8|ll\.m3u8|init\.mp4)|seg-(\d{1,12})\.(ts|m4s)|part-(\d{1,12})\.(\d{1,3})\.m4s)$/;
 const PLAYLIST_WAIT_MS = 8000;
 
 function sendJson(res: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -137,11 +138,37 @@ export function createHttpPlayServer(
     }
     if (!hub) return error(res, 404, 'Not Found', `stream ${name} is not live`);
     const packager = hub.packager({ targetDurationMs: config.hlsTargetMs, windowSegments: config.hlsWindowSegments });
-    const [, named, number, ext] = match;
+    const [, named, number, ext, partSegment, partIndex] = match;
     const send = (type: string, cache: string, body: Buffer | string) => {
       res.writeHead(200, { 'content-type': type, 'cache-control': cache, 'content-length': Buffer.byteLength(body), ...CORS });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    if (partSegment !== undefined) {
+      // LL-HLS part; the preload hint names the next part before it exists: wait for it (a few part durations).
+      const n = Number(partSegment);
+      const i = Number(partIndex);
+      await packager.waitUntil(() => packager.partM4s(n, i) !== undefined || (packager.lastSegment ?? -1) > n, 3 * packager.partTargetMs);
+      const part = packager.partM4s(n, i);
+      if (!part) return error(res, 404, 'Not Found', `part ${n}.${i} is not available`);
+      return send('video/iso.segment', 'public, max-age=60', part);
+    }
+    if (named === 'll.m3u8') {
+      const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+      const request = parseBlockingReload(query);
+      if ('error' in request) return error(res, 400, 'Bad Request', request.error);
+      if (!packager.ready) await packager.waitUntil(() => packager.ready, PLAYLIST_WAIT_MS);
+      if (!packager.ready) return error(res, 404, 'Not Found', `stream ${name} has no segment yet`);
+      if (request.msn !== undefined) {
+        // Blocking reload (draft-pantos-hls-rfc8216bis 6.2.5.2): answer once that segment/part exists; a request
+        // more than two segments ahead of the last one is an error.
+        if (request.msn > (packager.lastSegment ?? 0) + 2) return error(res, 400, 'Bad Request', '_HLS_msn is more than two segments ahead');
+        const { msn, part } = request;
+        const ok = await packager.waitUntil(() => packager.hasSegmentOrPart(msn, part), 3 * config.hlsTargetMs);
+        if (res.destroyed) return;
+        if (!ok) return error(res, 503, 'Service Unavailable', 'the requested segment did not appear in time');
+      }
+      return send('application/vnd.apple.mpegurl', 'no-cache', packager.playlistLowLatency());
+    }
     if (named === 'index.m3u8' || named === 'fmp4.m3u8' || named === 'init.mp4') {
       const deadline = Date.now() + PLAYLIST_WAIT_MS;
       while (!packager.ready && Date.now() < deadline && !res.destroyed) await new Promise((r) => setTimeout(r, 100));

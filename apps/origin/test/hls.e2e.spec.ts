@@ -82,3 +82,33 @@ test.each([
   expect(res.status).toBe(status);
   expect(await res.json()).toMatchObject({ statusCode: status });
 });
+
+test('LL-HLS: parts, preload hint, blocking playlist reload, and bad query values', async () => {
+  const first = await (await fetch(`${base(0)}/ll.m3u8`)).text();
+  expect(first).toMatch(/#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=/);
+  expect(first).toMatch(/#EXT-X-PART-INF:PART-TARGET=/);
+  expect(first).toMatch(/#EXT-X-PART:DURATION=[\d.]+,URI="part-\d+\.\d+\.m4s"/);
+  const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="(part-(\d+)\.(\d+)\.m4s)"/.exec(first);
+  expect(hint).not.toBeNull();
+
+  // The hinted part does not exist yet: the origin holds the request until it does.
+  const hinted = await fetch(`${base(0)}/${hint![1]}`);
+  expect(hinted.status).toBe(200);
+  expect((await hinted.arrayBuffer()).byteLength).toBeGreaterThan(100);
+
+  // Blocking reload for the next segment answers once it exists, with that segment listed.
+  const last = Math.max(...[...first.matchAll(/seg-(\d+)\.m4s/g)].map((m) => Number(m[1])));
+  const started = Date.now();
+  const blocked = await fetch(`${base(0)}/ll.m3u8?_HLS_msn=${last + 1}`);
+  expect(blocked.status).toBe(200);
+  expect(await blocked.text()).toContain(`seg-${last + 1}.m4s`);
+  expect(Date.now() - started).toBeLessThan(3000);
+
+  for (const query of ['_HLS_part=1', '_HLS_msn=-1', '_HLS_msn=abc', `_HLS_msn=${last + 100}`, '_HLS_msn=99999999999999999999']) {
+    const res = await fetch(`${base(0)}/ll.m3u8?${query}`);
+    expect([query, res.status]).toEqual([query, 400]);
+  }
+  const { code, errors } = await decode(`${base(0)}/ll.m3u8`, 30);
+  expect(errors).toBe('');
+  expect(code).toBe(0);
+});
