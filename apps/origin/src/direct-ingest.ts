@@ -79,6 +79,7 @@ export class DirectIngest implements StreamDirectory {
           }
           const limits = { highWaterBytes: this.config.viewerHighWaterBytes, cutoffBytes: this.config.viewerCutoffBytes, maxBehindMs: this.config.viewerMaxBehindMs };
           const hub = new StreamHub(request.name, limits, this.events);
+          hub.startedAt = Date.now();
           this.hubs.set(request.name, hub);
           published.set(request.streamId, hub);
           session.acceptPublish(request.streamId);

@@ -8,6 +8,9 @@
 import { parseAudioTag, parseVideoTag } from '@ingest/flv';
 import {
   HlsSegmenter,
+  codecString,
+  dashDateTime,
+  dashManifest,
   TsMuxer,
   flvToSamples,
   fmp4AudioTrack,
@@ -38,7 +41,10 @@ interface StoredSegment {
   frames: Frame[];
   ts?: Buffer;
   m4s?: Buffer;
+  byTrack?: Partial<Record<MediaTrack, Buffer>>;
 }
+
+export type MediaTrack = 'video' | 'audio';
 
 export interface HlsPackagerOptions {
   targetDurationMs: number;
@@ -57,6 +63,7 @@ export class HlsPackager {
   private audio: { codec: 'aac'; config: Uint8Array } | { codec: 'mp3' } | undefined;
   private tsMuxer: TsMuxer | undefined;
   private init: Buffer | undefined;
+  private trackInits: Partial<Record<MediaTrack, Buffer>> = {};
   private sawVideo = false;
   lastRequestAt = Date.now();
   /** Segments produced (for status and tests). */
@@ -126,6 +133,7 @@ export class HlsPackager {
   private configChanged(): void {
     this.tsMuxer = undefined;
     this.init = undefined;
+    this.trackInits = {};
   }
 
   private emit(events: ReturnType<HlsSegmenter<Frame>['push']>): void {
@@ -247,17 +255,65 @@ export class HlsPackager {
     return segment.ts;
   }
 
-  private tracks(): Fmp4Track[] {
+  private tracks(only?: MediaTrack): Fmp4Track[] {
     const tracks: Fmp4Track[] = [];
-    if (this.video) tracks.push(fmp4VideoTrack(1, this.video.codec === 'avc' ? 'avc1' : 'hvc1', this.video.config));
-    if (this.audio?.codec === 'aac') tracks.push(fmp4AudioTrack(2, this.audio.config));
+    if (this.video && only !== 'audio') tracks.push(fmp4VideoTrack(1, this.video.codec === 'avc' ? 'avc1' : 'hvc1', this.video.config));
+    if (this.audio?.codec === 'aac' && only !== 'video') tracks.push(fmp4AudioTrack(2, this.audio.config));
     return tracks;
   }
 
-  initMp4(): Buffer | undefined {
+  /** init.mp4 with every track (HLS), or one track's (DASH representations). */
+  initMp4(only?: MediaTrack): Buffer | undefined {
     if (!this.ready) return undefined;
+    if (only) {
+      const tracks = this.tracks(only);
+      if (tracks.length === 0) return undefined;
+      return (this.trackInits[only] ??= fmp4InitSegment(tracks));
+    }
     this.init ??= fmp4InitSegment(this.tracks());
     return this.init;
+  }
+
+  /** One track's fragment of segment `n` (DASH), encoded once. */
+  trackSegmentM4s(n: number, track: MediaTrack): Buffer | undefined {
+    const segment = this.segments.get(n);
+    if (!segment) return undefined;
+    segment.byTrack ??= {};
+    if (!segment.byTrack[track]) {
+      const frames = segment.frames.filter((f) => f.kind === track);
+      const bytes = this.fragment(frames, segment.info.startDts + segment.info.durationMs, n + 1);
+      if (!bytes) return undefined;
+      segment.byTrack[track] = bytes;
+    }
+    return segment.byTrack[track];
+  }
+
+  /**
+   * A dynamic DASH MPD over the same segments, one representation per track. Segment n covers media time
+   * [n * target, (n + 1) * target) ms, and media time 0 is when the stream started publishing (`startedAtMs`,
+   * the registry's value): identical on every origin.
+   */
+  dashMpd(startedAtMs: number): string {
+    const window = this.windowSegments();
+    const last = window[window.length - 1];
+    const video = this.video && this.tracks('video')[0];
+    const audio = this.audio?.codec === 'aac' ? this.tracks('audio')[0] : undefined;
+    return dashManifest({
+      availabilityStartTime: dashDateTime(startedAtMs),
+      publishTime: dashDateTime(startedAtMs + (last ? last.info.startDts + last.info.durationMs : 0)),
+      segmentDurationMs: this.options.targetDurationMs,
+      // Fixed, so every origin writes the same MPD whatever part of the stream it has seen (keyframe intervals up
+      // to twice the target are covered; longer GOPs skip numbers, see the README).
+      maxSegmentDurationMs: 2 * this.options.targetDurationMs,
+      timeShiftBufferDepthMs: this.options.targetDurationMs * this.options.windowSegments,
+      suggestedPresentationDelayMs: this.options.targetDurationMs * 3,
+      startNumber: 0,
+      // Nominal bandwidths: a single representation per track, so they only need to be plausible and stable.
+      video: video && this.video && video.kind === 'video' ? { codecs: codecString(this.video.codec === 'avc' ? 'avc1' : 'hvc1', this.video.config), width: video.width, height: video.height, bandwidth: 2_500_000 } : undefined,
+      audio: audio && this.audio?.codec === 'aac' && audio.kind === 'audio' ? { codecs: codecString('mp4a', this.audio.config), sampleRate: audio.sampleRate, channels: audio.channels, bandwidth: 128_000 } : undefined,
+      initTemplate: 'init-$RepresentationID$.mp4',
+      mediaTemplate: 'seg-$RepresentationID$-$Number$.m4s',
+    });
   }
 
   /** fMP4 (CMAF) bytes of segment `n`, encoded once. */

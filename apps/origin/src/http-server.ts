@@ -30,7 +30,7 @@ const MAX_URL = 2048;
 const FLV_PATH = /^\/live\/([^/]+)\.flv$/;
 /** /live/<name>/<file>: index.m3u8 (HLS, MPEG-TS), fmp4.m3u8 (HLS, fMP4/CMAF), init.mp4, seg-<n>.ts, seg-<n>.m4s */
 const HLS_PATH = /^\/live\/([^/]+)\/([^/]+)$/;
-const HLS_FILE = /^(?:(index\.m3u8|fmp4\.m3u8|ll\.m3u8|init\.mp4)|seg-(\d{1,12})\.(ts|m4s)|part-(\d{1,12})\.(\d{1,3})\.m4s)$/;
+const HLS_FILE = /^(?:(index\.m3u8|fmp4\.m3u8|ll\.m3u8|init\.mp4|manifest\.mpd)|seg-(\d{1,12})\.(ts|m4s)|part-(\d{1,12})\.(\d{1,3})\.m4s|init-(video|audio)\.mp4|seg-(video|audio)-(\d{1,12})\.m4s)$/;
 const PLAYLIST_WAIT_MS = 8000;
 
 function sendJson(res: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -138,11 +138,20 @@ export function createHttpPlayServer(
     }
     if (!hub) return error(res, 404, 'Not Found', `stream ${name} is not live`);
     const packager = hub.packager({ targetDurationMs: config.hlsTargetMs, windowSegments: config.hlsWindowSegments });
-    const [, named, number, ext, partSegment, partIndex] = match;
+    const [, named, number, ext, partSegment, partIndex, initTrack, segTrack, segTrackNumber] = match;
     const send = (type: string, cache: string, body: Buffer | string) => {
       res.writeHead(200, { 'content-type': type, 'cache-control': cache, 'content-length': Buffer.byteLength(body), ...CORS });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    if (initTrack || segTrack || named === 'manifest.mpd') {
+      // DASH over the same CMAF segments, one representation per track.
+      if (!packager.ready) await packager.waitUntil(() => packager.ready, PLAYLIST_WAIT_MS);
+      if (!packager.ready) return error(res, 404, 'Not Found', `stream ${name} has no segment yet`);
+      if (named === 'manifest.mpd') return send('application/dash+xml', 'public, max-age=1', packager.dashMpd(hub.startedAt));
+      const body = initTrack ? packager.initMp4(initTrack as 'video' | 'audio') : packager.trackSegmentM4s(Number(segTrackNumber), segTrack as 'video' | 'audio');
+      if (!body) return error(res, 404, 'Not Found', 'not available (from the future or already gone)');
+      return send(initTrack ? 'video/mp4' : 'video/iso.segment', 'public, max-age=60', body);
+    }
     if (partSegment !== undefined) {
       // LL-HLS part; the preload hint names the next part before it exists: wait for it (a few part durations).
       const n = Number(partSegment);

@@ -28,6 +28,8 @@ export class StreamHub {
   ended = false;
   /** Set while nobody watches: when the hub may be closed. */
   idleSince = 0;
+  /** When the stream started publishing (the registry's value): DASH's availabilityStartTime. */
+  startedAt = Date.now();
   /** HLS packaging, created by the first HLS request (streams nobody watches over HLS are not packaged). */
   hls: HlsPackager | undefined;
 

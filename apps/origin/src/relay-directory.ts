@@ -95,7 +95,9 @@ export class RelayDirectory implements StreamDirectory {
     subscriber.onRestart = (epoch) => {
       log.info({ epoch }, 'stream restarted by a new publisher');
       hub.restart();
+      void this.deps.streams.get(name).then((r) => r && (hub.startedAt = r.startedAt)).catch(() => undefined);
     };
+    hub.startedAt = record.startedAt;
     this.open_.set(name, { hub, subscriber });
     hub.idleSince = Date.now();
     await subscriber.start();

@@ -112,3 +112,24 @@ test('LL-HLS: parts, preload hint, blocking playlist reload, and bad query value
   expect(errors).toBe('');
   expect(code).toBe(0);
 });
+
+test('DASH: a dynamic MPD over the CMAF segments, identical on both origins, readable by ffprobe', async () => {
+  const [a, b] = await Promise.all([0, 1].map(async (i) => fetch(`${base(i)}/manifest.mpd`)));
+  expect(a.status).toBe(200);
+  expect(a.headers.get('content-type')).toBe('application/dash+xml');
+  const mpd = await a.text();
+  expect(mpd).toContain('type="dynamic"');
+  expect(mpd).toMatch(/codecs="avc1\.64[0-9a-f]{4}"/);
+  expect(mpd).toContain('codecs="mp4a.40.2"');
+  expect(mpd).toContain('media="seg-$RepresentationID$-$Number$.m4s"');
+  expect((await b.text()).replace(/publishTime="[^"]+"/, '')).toBe(mpd.replace(/publishTime="[^"]+"/, ''));
+  const latest = Math.max(...[...(await (await fetch(`${base(0)}/fmp4.m3u8`)).text()).matchAll(/seg-(\d+)\.m4s/g)].map((m) => Number(m[1])));
+  for (const track of ['video', 'audio']) {
+    const [init, seg] = await Promise.all([fetch(`${base(0)}/init-${track}.mp4`), fetch(`${base(0)}/seg-${track}-${latest}.m4s`)]);
+    expect([track, init.status, seg.status]).toEqual([track, 200, 200]);
+  }
+  const probe = spawnManaged(requireBinary('ffprobe'), ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', `${base(0)}/manifest.mpd`], { name: 'ffprobe-dash' });
+  await probe.waitForExit(30_000);
+  const out = probe.output().trim().split('\n');
+  expect(out).toEqual(expect.arrayContaining(['h264,640,360', 'aac']));
+});
