@@ -12,6 +12,7 @@ declare -A NEED=(
   [gst-launch-1.0]="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav"
   [rtmpdump]="rtmpdump"
   [openssl]="openssl"
+  [chromium]="chromium"
 )
 
 missing=()

@@ -116,13 +116,17 @@ describe.each([
       const advanced = now.currentTime - start.currentTime;
       console.log(
         `${variant}: hls.js ${now.hlsVersion}, currentTime ${start.currentTime.toFixed(2)} -> ${now.currentTime.toFixed(2)} (+${advanced.toFixed(2)} s in ${elapsed.toFixed(1)} s), ` +
-          `frames ${start.frames} -> ${now.frames} (dropped ${now.droppedFrames}), ${now.videoWidth}x${now.videoHeight}, errors: ${JSON.stringify(now.errors)}`,
+          `frames ${start.frames} -> ${now.frames} (dropped ${now.droppedFrames}), ${now.videoWidth}x${now.videoHeight}, latency ${now.latency.toFixed(2)} s, ` +
+          `lowLatencyMode ${String(now.lowLatencyMode)}, part target ${now.partTarget} s, ${now.parts} parts, can block reload ${String(now.canBlockReload)}, ` +
+          `errors: ${JSON.stringify(now.errors)}`,
       );
       expect(now.fatal).toBeNull();
       expect(pageErrors).toEqual([]);
       expect(advanced).toBeGreaterThanOrEqual(MIN_ADVANCE_S);
       expect(now.frames - start.frames).toBeGreaterThanOrEqual(MIN_ADVANCE_S * 25);
       expect({ width: now.videoWidth, height: now.videoHeight }).toEqual({ width: 1280, height: 720 });
+      // LL-HLS must really be low-latency HLS to hls.js: parts in the playlist and blocking reloads, in lowLatencyMode.
+      if (lowLatency) expect({ lowLatencyMode: now.lowLatencyMode, parts: now.parts > 0, partTarget: now.partTarget > 0, canBlockReload: now.canBlockReload }).toEqual({ lowLatencyMode: true, parts: true, partTarget: true, canBlockReload: true });
 
       // Not a blank picture: testsrc2 has many colours, a black or grey frame has one or two.
       const colours = (await page.evaluate(FRAME_COLOURS)) as number;

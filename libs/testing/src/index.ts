@@ -9,3 +9,4 @@ export * from './tmp';
 export * from './rtmp-client';
 export * from './tls';
 export * from './cluster';
+export * from './browser';
