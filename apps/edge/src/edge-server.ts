@@ -114,7 +114,8 @@ export class EdgeServer {
     const all = Promise.all([...this.connections].map((c) => c.done));
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
     this.http?.closeAllConnections();
-    await Promise.all(closing);
+    // Sockets the listeners never handed over (a TLS handshake in progress) must not hold the stop forever.
+    await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, graceMs).unref())]);
     await this.deps.cluster.stop();
     this.deps.authorizer.close?.();
     this.deps.logger.info('edge stopped');

@@ -34,14 +34,20 @@ export function listen(server: Listenable, port: number, host: string): Promise<
 
 /**
  * Runs `stop` once on SIGTERM or SIGINT, then exits 0 (1 if stopping failed). Each step of `stop` should bound
- * its own wait; the process exits when it resolves.
+ * its own wait; whatever happens, the process exits `deadlineMs` after the signal (Kubernetes would SIGKILL it
+ * anyway). Later signals are ignored: Ctrl-C under `npm start` reaches a node twice (the terminal's SIGINT to the
+ * process group, then the launcher's SIGTERM).
  */
-export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+export function stopOnSignals(logger: Logger, stop: () => Promise<void>, deadlineMs = 10_000): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    setTimeout(() => {
+      logger.error({ code: 'STOP_TIMEOUT', deadlineMs }, 'graceful stop did not finish in time: exiting');
+      process.exit(1);
+    }, deadlineMs).unref();
     stop().then(
       () => process.exit(0),
       (err: Error) => {
