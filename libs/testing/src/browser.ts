@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { requireBinary } from './binaries';
 
 /** The Chromium flags known to work here (docs: shared stack notes, "Browser"). playwright adds `--headless`. */
@@ -172,4 +172,51 @@ export async function servePlayerPage(): Promise<PlayerPageServer> {
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/** Pixel rows of the frame a page's <video> shows, drawn onto a canvas (see readVideoRows). */
+export interface VideoRows {
+  /** Date.now() in the page just after the frame was drawn (the same machine clock as the test's). */
+  now: number;
+  /** video.currentTime when the frame was drawn. */
+  currentTime: number;
+  /** The video's intrinsic size; the rows are in its pixels (0 x 0 before the first frame, and then no rows). */
+  width: number;
+  height: number;
+  /** Per requested y: the luma (BT.601 from the canvas RGB, 0-255) of each of the `width` pixels of that row. */
+  rows: number[][];
+}
+
+/** In-page half of readVideoRows: plain ES5-ish script, one canvas kept on window. */
+const READ_VIDEO_ROWS = `(function (args) {
+  var video = document.querySelector(args.selector);
+  var out = { now: Date.now(), currentTime: 0, width: 0, height: 0, rows: [] };
+  if (!video || !video.videoWidth || !video.videoHeight) return out;
+  var w = video.videoWidth, h = video.videoHeight;
+  var canvas = window.__videoRowsCanvas || (window.__videoRowsCanvas = document.createElement('canvas'));
+  if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+  var ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(video, 0, 0, w, h);
+  out.now = Date.now();
+  out.currentTime = video.currentTime;
+  out.width = w;
+  out.height = h;
+  out.rows = args.ys.map(function (y) {
+    var row = Math.min(h - 1, Math.max(0, Math.round(y)));
+    var data = ctx.getImageData(0, row, w, 1).data;
+    var luma = new Array(w);
+    for (var x = 0; x < w; x++) luma[x] = Math.round(0.299 * data[4 * x] + 0.587 * data[4 * x + 1] + 0.114 * data[4 * x + 2]);
+    return luma;
+  });
+  return out;
+})`;
+
+/**
+ * Draws the frame the page's video element (default `#video`, the player page's) currently shows onto a canvas at
+ * the video's intrinsic size, and returns the luma of every pixel of rows `ys`, with the page's Date.now() taken
+ * right after the draw. For reading markers burnt into the picture (e.g. a clock barcode, to measure latency).
+ */
+export async function readVideoRows(page: Page, ys: readonly number[], options: { selector?: string } = {}): Promise<VideoRows> {
+  const args = { ys: [...ys], selector: options.selector ?? '#video' };
+  return (await page.evaluate(`${READ_VIDEO_ROWS}(${JSON.stringify(args)})`)) as VideoRows;
 }
