@@ -31,6 +31,47 @@ describe('parseCli', () => {
     expect(parseCli(['chunk-reader', '--sizes', '128,256,60000'])).toMatchObject({ options: { sizes: [128, 256, 60000] } });
   });
 
+  it('has the fanout defaults, and the matrix ones', () => {
+    const common = {
+      warmup: 5, connectSeconds: 1.5, chunkSize: 4096, pinServer: undefined, pinLoad: undefined,
+      media: undefined, save: true, note: undefined,
+    };
+    expect(parseCli(['fanout'])).toEqual({
+      scenario: 'fanout',
+      options: { ...common, path: 'cluster', protocol: 'rtmp', viewers: 100, seconds: 30, waitLoad: 0 },
+    });
+    const matrix = {
+      scenario: 'fanout-matrix',
+      options: { ...common, paths: ['cluster', 'single'], protocols: ['rtmp', 'http-flv'], viewerCounts: [100, 500], seconds: 20, waitLoad: 0.5 },
+    };
+    expect(parseCli(['fanout-matrix'])).toEqual(matrix);
+    expect(parseCli(['fanout', '--matrix'])).toEqual(matrix);
+    const help = parseCli(['fanout', '--help']);
+    expect(help.scenario === 'help' && help.text).toMatch(/--protocol/);
+  });
+
+  it('reads the fanout options', () => {
+    expect(
+      parseCli(['fanout', '--path', 'single', '--protocol', 'http-flv', '--viewers', '500', '--seconds', '20', '--pin-server', '1', '--pin-load', '0', '--wait-load', '0.5']),
+    ).toMatchObject({ scenario: 'fanout', options: { path: 'single', protocol: 'http-flv', viewers: 500, seconds: 20, pinServer: '1', pinLoad: '0', waitLoad: 0.5 } });
+    expect(parseCli(['fanout-matrix', '--paths', 'single', '--protocols', 'ws-flv,rtmp', '--viewers', '10,20', '--wait-load', '0'])).toMatchObject({
+      options: { paths: ['single'], protocols: ['ws-flv', 'rtmp'], viewerCounts: [10, 20], waitLoad: 0 },
+    });
+  });
+
+  it.each([
+    [['fanout', '--path', 'edge'], /--path must be one of cluster, single/],
+    [['fanout', '--protocol', 'hls'], /--protocol must be one of rtmp, http-flv, ws-flv/],
+    [['fanout', '--viewers', '0'], /--viewers must be an integer >= 1/],
+    [['fanout', '--protocols', 'rtmp'], /--protocols is for fanout-matrix/],
+    [['fanout-matrix', '--protocol', 'rtmp'], /fanout-matrix takes --protocols/],
+    [['fanout-matrix', '--viewers', '100,'], /comma-separated/],
+    [['fanout-matrix', '--viewers', '100,x'], /--viewers/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseCli(argv)).toThrow(UsageError);
+    expect(() => parseCli(argv)).toThrow(message);
+  });
+
   it.each([
     [['bogus'], /unknown scenario/],
     [['ingest', '--publishers', '0'], /--publishers must be an integer >= 1/],

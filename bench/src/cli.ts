@@ -31,10 +31,51 @@ export interface IngestOptions {
   note: string | undefined;
 }
 
+export type FanoutProtocol = 'rtmp' | 'http-flv' | 'ws-flv';
+export const FANOUT_PROTOCOLS: readonly FanoutProtocol[] = ['rtmp', 'http-flv', 'ws-flv'];
+export type FanoutPath = 'cluster' | 'single';
+export const FANOUT_PATHS: readonly FanoutPath[] = ['cluster', 'single'];
+
+/** What the fanout scenario and its matrix share. */
+export interface FanoutCommonOptions {
+  /** Measured window, seconds. */
+  seconds: number;
+  /** Seconds between the last viewer connecting and the window. */
+  warmup: number;
+  /** Seconds over which the viewers' connections are spread. */
+  connectSeconds: number;
+  /** The publisher's outgoing chunk size. */
+  chunkSize: number;
+  /** `taskset -c` CPU list for the edge, the origin and nats-server. */
+  pinServer: string | undefined;
+  /** `taskset -c` CPU list for this (load) process. */
+  pinLoad: string | undefined;
+  /** Before each run, wait (up to 15 min) until the 1-minute load average is below this; 0 = do not wait. */
+  waitLoad: number;
+  media: string | undefined;
+  save: boolean;
+  note: string | undefined;
+}
+
+export interface FanoutOptions extends FanoutCommonOptions {
+  /** cluster: publisher -> edge -> NATS -> origin -> viewers; single: publisher -> origin (direct ingest) -> viewers. */
+  path: FanoutPath;
+  protocol: FanoutProtocol;
+  viewers: number;
+}
+
+export interface FanoutMatrixOptions extends FanoutCommonOptions {
+  paths: FanoutPath[];
+  protocols: FanoutProtocol[];
+  viewerCounts: number[];
+}
+
 export type Command =
   | { scenario: 'help'; text: string }
   | { scenario: 'chunk-reader'; options: ChunkReaderOptions }
-  | { scenario: 'ingest'; options: IngestOptions };
+  | { scenario: 'ingest'; options: IngestOptions }
+  | { scenario: 'fanout'; options: FanoutOptions }
+  | { scenario: 'fanout-matrix'; options: FanoutMatrixOptions };
 
 export class UsageError extends Error {}
 
@@ -43,6 +84,9 @@ export const USAGE = `Usage: npm run bench -- <scenario> [options]
 Scenarios:
   chunk-reader   ChunkReader throughput (in-process CPU micro-benchmark) at chunk sizes 128 and 4096
   ingest         N real-time RTMP publishers into the real edge process: edge CPU-s per GB, RSS, frame counts
+  fanout         one real-time publisher, N viewers on one origin (cluster path or single process): origin
+                 CPU-s per GB delivered, publisher-to-viewer latency, RSS per viewer, delivery checks
+  fanout-matrix  fanout for {cluster, single} x {rtmp, http-flv} x {100, 500} viewers, one combined table
 
 Common options:
   --media <file>       FLV to use instead of the generated bench/media stream
@@ -79,6 +123,43 @@ Options:
   --media, --no-save, --note   as for every scenario
 `;
 
+export const FANOUT_USAGE = `Usage: npm run bench -- fanout [options]
+
+One publisher replays the benchmark FLV (720p30, 2.66 Mbit/s) at real-time pace as bench-0; N viewers in this
+process play it from one origin. Measures the origin's CPU per GB delivered (and the edge's and nats-server's),
+the latency from the publisher's socket write to the viewer's receive, the origin's RSS per viewer, and checks
+that every viewer got every message of the window.
+
+Options:
+  --path <p>           cluster (default): publisher -> edge -> NATS -> origin, with a private Redis and NATS;
+                       single: publisher -> the origin's ORIGIN_DIRECT_INGEST_PORT (no edge, no NATS on the path)
+  --protocol <p>       rtmp (default), http-flv or ws-flv
+  --viewers <n>        viewers (default 100)
+  --seconds <s>        measured window in seconds (default 30)
+  --warmup <s>         seconds after the last viewer connected before the window opens (default 5)
+  --connect-seconds <s>  spread the viewers' connections over this long (default 1.5)
+  --chunk-size <n>     the publisher's outgoing chunk size (default 4096)
+  --pin-server <cpus>  run the edge and the origin under \`taskset -c <cpus>\`, and pin nats-server there too
+  --pin-load <cpus>    pin this load process with \`taskset -a -cp <cpus>\`
+  --wait-load <x>      first wait until the 1-minute load average is below x (default 0: do not wait)
+  --matrix             run fanout-matrix instead (its options below)
+  --media, --no-save, --note   as for every scenario
+`;
+
+export const FANOUT_MATRIX_USAGE = `Usage: npm run bench -- fanout-matrix [options]
+
+Runs the fanout scenario for every combination and prints one combined table (each run is also appended to
+bench/results/fanout.jsonl).
+
+Options:
+  --paths <list>       default cluster,single
+  --protocols <list>   default rtmp,http-flv (ws-flv also possible)
+  --viewers <list>     default 100,500
+  --seconds <s>        measured window per run (default 20)
+  --wait-load <x>      before each run, wait until the 1-minute load average is below x (default 0.5; 0: never)
+  --warmup, --connect-seconds, --chunk-size, --pin-server, --pin-load, --media, --no-save, --note   as for fanout
+`;
+
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -99,6 +180,19 @@ function cpuList(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(raw)) throw new UsageError(`--${name} takes a taskset CPU list such as 1 or 0,2-3, got '${raw}'`);
   return raw;
+}
+
+function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
+  return raw as T;
+}
+
+function listOf<T>(name: string, raw: string | undefined, fallback: T[], item: (value: string) => T): T[] {
+  if (raw === undefined) return fallback;
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new UsageError(`--${name} takes a comma-separated list, got '${raw}'`);
+  return items.map(item);
 }
 
 const COMMON = {
@@ -163,10 +257,72 @@ export function parseCli(argv: string[]): Command {
         },
       };
     }
+    if (scenario === 'fanout' || scenario === 'fanout-matrix') {
+      const { values } = parseArgs({
+        args: rest,
+        allowNegative: true,
+        options: {
+          ...COMMON,
+          matrix: { type: 'boolean' },
+          path: { type: 'string' },
+          paths: { type: 'string' },
+          protocol: { type: 'string' },
+          protocols: { type: 'string' },
+          viewers: { type: 'string' },
+          seconds: { type: 'string' },
+          warmup: { type: 'string' },
+          'connect-seconds': { type: 'string' },
+          'chunk-size': { type: 'string' },
+          'pin-server': { type: 'string' },
+          'pin-load': { type: 'string' },
+          'wait-load': { type: 'string' },
+        },
+      });
+      const matrix = scenario === 'fanout-matrix' || values.matrix === true;
+      if (values.help) return { scenario: 'help', text: matrix ? FANOUT_MATRIX_USAGE : FANOUT_USAGE };
+      const common: FanoutCommonOptions = {
+        seconds: positiveNumber('seconds', values.seconds, matrix ? 20 : 30),
+        warmup: positiveNumber('warmup', values.warmup, 5, true),
+        connectSeconds: positiveNumber('connect-seconds', values['connect-seconds'], 1.5, true),
+        chunkSize: positiveInt('chunk-size', values['chunk-size'], 4096, 128),
+        pinServer: cpuList('pin-server', values['pin-server']),
+        pinLoad: cpuList('pin-load', values['pin-load']),
+        waitLoad: positiveNumber('wait-load', values['wait-load'], matrix ? 0.5 : 0, true),
+        media: values.media,
+        save: values.save,
+        note: values.note,
+      };
+      if (matrix) {
+        for (const single of ['path', 'protocol'] as const) {
+          if (values[single] !== undefined) throw new UsageError(`fanout-matrix takes --${single}s <list>, not --${single}`);
+        }
+        return {
+          scenario: 'fanout-matrix',
+          options: {
+            ...common,
+            paths: listOf('paths', values.paths, [...FANOUT_PATHS], (v) => oneOf('paths', v, FANOUT_PATHS, 'cluster')),
+            protocols: listOf('protocols', values.protocols, ['rtmp', 'http-flv'], (v) => oneOf('protocols', v, FANOUT_PROTOCOLS, 'rtmp')),
+            viewerCounts: listOf('viewers', values.viewers, [100, 500], (v) => positiveInt('viewers', v, 0)),
+          },
+        };
+      }
+      for (const list of ['paths', 'protocols'] as const) {
+        if (values[list] !== undefined) throw new UsageError(`--${list} is for fanout-matrix; fanout takes --${list.slice(0, -1)}`);
+      }
+      return {
+        scenario: 'fanout',
+        options: {
+          ...common,
+          path: oneOf('path', values.path, FANOUT_PATHS, 'cluster'),
+          protocol: oneOf('protocol', values.protocol, FANOUT_PROTOCOLS, 'rtmp'),
+          viewers: positiveInt('viewers', values.viewers, 100),
+        },
+      };
+    }
   } catch (err) {
     if (err instanceof UsageError) throw err;
     // parseArgs: unknown option, missing value, ...
     throw new UsageError((err as Error).message);
   }
-  throw new UsageError(`unknown scenario '${scenario}' (chunk-reader, ingest)`);
+  throw new UsageError(`unknown scenario '${scenario}' (chunk-reader, ingest, fanout, fanout-matrix)`);
 }

@@ -6,3 +6,5 @@ export * from './procfs';
 export * from './report';
 export * from './media';
 export * from './chunk-reader-bench';
+export * from './latency';
+export * from './flv-tag-parser';

@@ -1,4 +1,4 @@
-import { clockTicksPerSecond, parseProcStat, parseProcStatusKb, readCpuSeconds, readMemory } from './procfs';
+import { clockTicksPerSecond, parseProcStat, parseProcStatusKb, parseSystemStat, readCpuSeconds, readMemory, systemCpuBetween } from './procfs';
 
 // Fields 1..22 of proc(5): pid comm state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
 // utime(14) stime(15) cutime cstime priority nice num_threads itrealvalue starttime ...
@@ -44,5 +44,27 @@ linux('on this process', () => {
     // /proc counts every thread and ticks are coarse; process.cpuUsage is per process too (getrusage).
     expect(Math.abs(fromProc - fromNode)).toBeLessThan(0.2);
     expect(readMemory(process.pid).rss).toBeGreaterThan(10 * 1024 * 1024);
+  });
+});
+
+describe('parseSystemStat and systemCpuBetween', () => {
+  const at = (t: number) =>
+    `cpu  ${100 + 60 * t} 0 ${50 + 20 * t} ${1000 + 110 * t} 5 0 ${3 + 8 * t} ${1 + 2 * t} 0 0\n` +
+    `cpu0 ${50 + 50 * t} 0 ${25 + 10 * t} ${500 + 38 * t} 2 0 ${1 + 2 * t} 0 0 0\n` +
+    `cpu1 ${50 + 10 * t} 0 ${25 + 10 * t} ${500 + 72 * t} 3 0 ${2 + 6 * t} ${1 + 2 * t} 0 0\n` +
+    'intr 1 2 3\nctxt 99\n';
+
+  it('reads every cpu line and nothing else', () => {
+    const lines = parseSystemStat(at(0));
+    expect(lines.map((l) => l.name)).toEqual(['cpu', 'cpu0', 'cpu1']);
+    expect(lines[2]).toEqual({ name: 'cpu1', user: 50, nice: 0, system: 25, idle: 500, iowait: 3, irq: 0, softirq: 2, steal: 1 });
+  });
+
+  it('splits each CPU\'s interval into processes, interrupts, steal and idle', () => {
+    const [all, cpu0, cpu1] = systemCpuBetween(parseSystemStat(at(0)), parseSystemStat(at(1)), 100);
+    expect(cpu0).toEqual({ name: 'cpu0', userSystemPercent: 60, irqPercent: 2, stealPercent: 0, idlePercent: 38, busySeconds: 0.62, processSeconds: 0.6 });
+    expect(cpu1).toMatchObject({ userSystemPercent: 20, irqPercent: 6, stealPercent: 2, idlePercent: 72 });
+    expect(all).toMatchObject({ name: 'cpu', userSystemPercent: 40, irqPercent: 4, stealPercent: 1, processSeconds: 0.8 });
+    expect(all.idlePercent).toBeCloseTo(55, 10);
   });
 });

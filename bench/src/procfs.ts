@@ -81,3 +81,71 @@ export function readMemory(pid: number): ProcMemory {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   return { rss: parseProcStatusKb(text, 'VmRSS') ?? 0, hwm: parseProcStatusKb(text, 'VmHWM') ?? 0 };
 }
+
+/** One `cpu`/`cpuN` line of /proc/stat, in clock ticks (proc(5): user nice system idle iowait irq softirq steal ...). */
+export interface SystemCpuTicks {
+  /** "cpu" for the sum over all CPUs, else "cpu0", "cpu1", ... */
+  name: string;
+  user: number;
+  nice: number;
+  system: number;
+  idle: number;
+  iowait: number;
+  irq: number;
+  softirq: number;
+  /** Time the hypervisor ran something else while this virtual CPU wanted to run. */
+  steal: number;
+}
+
+/** The cpu lines of /proc/stat. guest times are already inside user and nice, so they are not read. */
+export function parseSystemStat(text: string): SystemCpuTicks[] {
+  const out: SystemCpuTicks[] = [];
+  for (const line of text.split('\n')) {
+    if (!/^cpu\d*\s/.test(line)) continue;
+    const [name, ...fields] = line.trim().split(/\s+/);
+    const n = fields.map(Number);
+    if (n.length < 4 || n.some((v) => !Number.isFinite(v))) throw new Error(`bad /proc/stat line: ${JSON.stringify(line)}`);
+    out.push({ name, user: n[0], nice: n[1], system: n[2], idle: n[3], iowait: n[4] ?? 0, irq: n[5] ?? 0, softirq: n[6] ?? 0, steal: n[7] ?? 0 });
+  }
+  return out;
+}
+
+export interface SystemCpuShare {
+  name: string;
+  /** Shares of the interval, in % of that CPU (the "cpu" line: of one CPU times the count, summed). */
+  userSystemPercent: number;
+  irqPercent: number;
+  stealPercent: number;
+  idlePercent: number;
+  /** user + nice + system + irq + softirq + steal, in CPU seconds. */
+  busySeconds: number;
+  /** user + nice + system (what processes' utime + stime add up to), in CPU seconds. */
+  processSeconds: number;
+}
+
+/** What each CPU did between two /proc/stat readings. */
+export function systemCpuBetween(a: SystemCpuTicks[], b: SystemCpuTicks[], hz = clockTicksPerSecond()): SystemCpuShare[] {
+  return b.map((end) => {
+    const start = a.find((s) => s.name === end.name);
+    if (!start) throw new Error(`${end.name} missing from the first /proc/stat reading`);
+    const d = (k: keyof Omit<SystemCpuTicks, 'name'>) => end[k] - start[k];
+    const processTicks = d('user') + d('nice') + d('system');
+    const irqTicks = d('irq') + d('softirq');
+    const idleTicks = d('idle') + d('iowait');
+    const total = processTicks + irqTicks + d('steal') + idleTicks;
+    const pct = (ticks: number) => (total > 0 ? (ticks / total) * 100 : 0);
+    return {
+      name: end.name,
+      userSystemPercent: pct(processTicks),
+      irqPercent: pct(irqTicks),
+      stealPercent: pct(d('steal')),
+      idlePercent: pct(idleTicks),
+      busySeconds: (processTicks + irqTicks + d('steal')) / hz,
+      processSeconds: processTicks / hz,
+    };
+  });
+}
+
+export function readSystemCpu(): SystemCpuTicks[] {
+  return parseSystemStat(readFileSync('/proc/stat', 'utf8'));
+}

@@ -38,6 +38,11 @@ export class PacedPublisher {
   client: RtmpTestClient | undefined;
   /** Set when the connection failed or closed while we were still sending. */
   error: Error | undefined;
+  /**
+   * Called right after each media message was handed to `socket.write`, with its RTMP type and timestamp and
+   * performance.now() at that moment (the fanout scenario's latency reference). Unset: no extra clock read.
+   */
+  onSent: ((type: number, timestamp: number, at: number) => void) | undefined;
   private streamId = 0;
   private startedAt = 0;
   private cursor: PacingCursor<MediaTag>;
@@ -90,7 +95,8 @@ export class PacedPublisher {
     while (cursor.dueMs <= now) {
       const tag = cursor.tag;
       const due = cursor.dueMs;
-      const data = session.writer.encode(csidFor(tag.type), tag.type, this.streamId, cursor.timestamp, tag.body);
+      const timestamp = cursor.timestamp;
+      const data = session.writer.encode(csidFor(tag.type), tag.type, this.streamId, timestamp, tag.body);
       cursor.advance();
       counters.bytes += data.length;
       counters.messages++;
@@ -99,7 +105,9 @@ export class PacedPublisher {
       const lag = performance.now() - this.startedAt - due;
       counters.lagSumMs += lag;
       if (lag > counters.lagMaxMs) counters.lagMaxMs = lag;
-      if (!socket.write(data)) {
+      const flushed = socket.write(data);
+      this.onSent?.(tag.type, timestamp, performance.now());
+      if (!flushed) {
         counters.drainWaits++;
         this.waitingForDrain = true;
         socket.once('drain', this.pump);

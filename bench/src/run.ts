@@ -5,7 +5,8 @@
  */
 import { relative } from 'node:path';
 import { measureChunkReader, encodeChunkStream, type ChunkReaderResult } from './chunk-reader-bench';
-import { parseCli, UsageError, type ChunkReaderOptions, type IngestOptions } from './cli';
+import { parseCli, UsageError, type ChunkReaderOptions, type FanoutMatrixOptions, type FanoutOptions, type IngestOptions } from './cli';
+import { runFanout, waitForQuietMachine, type FanoutResult } from './fanout-bench';
 import { runIngest } from './ingest-bench';
 import { benchMediaCommand, ensureBenchMedia, loadMedia, type BenchMedia } from './media';
 import { ROOT } from './paths';
@@ -15,7 +16,7 @@ const log = (line: string): void => {
   process.stderr.write(`[bench] ${line}\n`);
 };
 
-async function prepareMedia(path: string | undefined): Promise<BenchMedia & { command: string | undefined }> {
+async function prepareMedia(path: string | undefined): Promise<PreparedMedia> {
   const file = path ?? (await ensureBenchMedia(log));
   const media = await loadMedia(file);
   log(
@@ -178,6 +179,183 @@ async function ingest(options: IngestOptions): Promise<number> {
   return 0;
 }
 
+type PreparedMedia = BenchMedia & { command: string | undefined };
+
+const ms = (value: number): string => (Number.isFinite(value) ? fixed(value, value < 10 ? 2 : 1) : '-');
+
+function fanoutRecord(options: FanoutOptions, media: PreparedMedia, started: Date, result: FanoutResult): object {
+  const r2 = (v: number) => round(v, 2);
+  const r3 = (v: number) => round(v, 3);
+  return {
+    scenario: 'fanout',
+    date: started.toISOString(),
+    machine: machineInfo(),
+    loadAverageAtStart: r2(result.loadAverageAtStart),
+    note: options.note,
+    options: {
+      path: options.path,
+      protocol: options.protocol,
+      viewers: options.viewers,
+      seconds: options.seconds,
+      warmup: options.warmup,
+      connectSeconds: options.connectSeconds,
+      chunkSize: options.chunkSize,
+      pinServer: options.pinServer ?? null,
+      pinLoad: options.pinLoad ?? null,
+      waitLoad: options.waitLoad,
+    },
+    media: mediaSummary(media),
+    ok: result.ok,
+    failures: result.failures,
+    warnings: result.warnings,
+    windowSeconds: r3(result.windowSeconds),
+    publisher: { ...result.publisher, mbitPerSecond: r2(result.publisher.mbitPerSecond), meanLagMs: r2(result.publisher.meanLagMs), maxLagMs: r2(result.publisher.maxLagMs) },
+    delivery: { ...result.delivery, mbitPerSecond: round(result.delivery.mbitPerSecond, 1), perViewerMbitPerSecond: r3(result.delivery.perViewerMbitPerSecond) },
+    latencyMs: {
+      count: result.latency.count,
+      unmatched: result.latency.unmatched,
+      min: r3(result.latency.min),
+      mean: r3(result.latency.mean),
+      p50: r3(result.latency.p50),
+      p90: r3(result.latency.p90),
+      p99: r3(result.latency.p99),
+      p999: r3(result.latency.p999),
+      max: r3(result.latency.max),
+    },
+    origin: {
+      ...result.origin,
+      cpuSeconds: r2(result.origin.cpuSeconds),
+      userSeconds: r2(result.origin.userSeconds),
+      systemSeconds: r2(result.origin.systemSeconds),
+      cpuPercent: round(result.origin.cpuPercent, 1),
+      cpuSecondsPerGB: r2(result.origin.cpuSecondsPerGB),
+      idleRssMiB: round(result.origin.idleRssMiB, 1),
+      rssMiB: round(result.origin.rssMiB, 1),
+      peakRssMiB: round(result.origin.peakRssMiB, 1),
+      rssPerViewerKiB: round(result.origin.rssPerViewerKiB, 1),
+    },
+    edge: result.edge && {
+      ...result.edge,
+      cpuSeconds: r2(result.edge.cpuSeconds),
+      userSeconds: r2(result.edge.userSeconds),
+      systemSeconds: r2(result.edge.systemSeconds),
+      cpuPercent: round(result.edge.cpuPercent, 1),
+    },
+    nats: { cpuSeconds: r2(result.nats.cpuSeconds), cpuPercent: round(result.nats.cpuPercent, 1) },
+    redis: { cpuSeconds: r2(result.redis.cpuSeconds) },
+    total: { cpuSeconds: r2(result.total.cpuSeconds), cpuPercent: round(result.total.cpuPercent, 1), cpuSecondsPerGB: r2(result.total.cpuSecondsPerGB) },
+    load: {
+      cpuSeconds: r2(result.load.cpuSeconds),
+      cpuPercent: round(result.load.cpuPercent, 1),
+      eventLoopDelayMs: {
+        mean: r2(result.load.eventLoopDelayMs.mean),
+        p50: r2(result.load.eventLoopDelayMs.p50),
+        p99: r2(result.load.eventLoopDelayMs.p99),
+        max: r2(result.load.eventLoopDelayMs.max),
+      },
+    },
+    system: {
+      otherProcessesCpuPercent: round(result.system.otherProcessesCpuPercent, 1),
+      cpus: result.system.cpus.map((c) => ({
+        name: c.name,
+        userSystemPercent: round(c.userSystemPercent, 1),
+        irqPercent: round(c.irqPercent, 1),
+        stealPercent: round(c.stealPercent, 1),
+        idlePercent: round(c.idlePercent, 1),
+      })),
+    },
+    check: {
+      ...result.check,
+      maxGapMs: round(result.check.maxGapMs, 0),
+      deliveredPercent: {
+        min: r3(result.check.deliveredPercent.min),
+        median: r3(result.check.deliveredPercent.median),
+        max: r3(result.check.deliveredPercent.max),
+      },
+    },
+  };
+}
+
+const FANOUT_HEADERS = [
+  'path', 'protocol', 'viewers', 'delivered Mbit/s', 'origin CPU', '**origin CPU-s/GB**', 'edge + nats CPU', 'total CPU-s/GB',
+  'latency ms p50 / p90 / p99 / max', 'origin RSS MiB idle / end', 'RSS per viewer KiB', 'bench CPU', 'bench event-loop delay p99 / max ms',
+  'other processes CPU', 'messages min / median %', 'ok',
+];
+
+function fanoutRow(options: FanoutOptions, r: FanoutResult): Array<string | number> {
+  const l = r.latency;
+  const c = r.check;
+  return [
+    options.path,
+    options.protocol,
+    options.viewers,
+    fixed(r.delivery.mbitPerSecond, 0),
+    `${fixed(r.origin.cpuPercent, 1)}%`,
+    fixed(r.origin.cpuSecondsPerGB, 2),
+    r.edge ? `${fixed(r.edge.cpuPercent, 1)}% + ${fixed(r.nats.cpuPercent, 1)}%` : '-',
+    fixed(r.total.cpuSecondsPerGB, 2),
+    `${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.max)}`,
+    `${fixed(r.origin.idleRssMiB, 0)} / ${fixed(r.origin.rssMiB, 0)}`,
+    fixed(r.origin.rssPerViewerKiB, 0),
+    `${fixed(r.load.cpuPercent, 0)}%`,
+    `${ms(r.load.eventLoopDelayMs.p99)} / ${ms(r.load.eventLoopDelayMs.max)}`,
+    `${fixed(r.system.otherProcessesCpuPercent, 0)}%`,
+    `${fixed(c.deliveredPercent.min, 1)} / ${fixed(c.deliveredPercent.median, 1)}`,
+    r.ok ? 'yes' : 'NO',
+  ];
+}
+
+async function fanoutOnce(options: FanoutOptions, media: PreparedMedia): Promise<FanoutResult> {
+  await waitForQuietMachine(options.waitLoad, log);
+  const started = new Date();
+  log(`fanout: ${options.path} path, ${options.viewers} ${options.protocol} viewers, ${options.seconds} s window after ${options.warmup} s warm-up`);
+  const result = await runFanout(options, media, log);
+  await save('fanout', fanoutRecord(options, media, started, result), options.save);
+  for (const warning of result.warnings) log(`note: ${warning}`);
+  for (const failure of result.failures) log(`FAILED: ${failure}`);
+  for (const line of [...result.check.originProblems, ...result.check.edgeProblems].slice(0, 10)) log(`server: ${line}`);
+  return result;
+}
+
+function fanoutHeading(options: FanoutOptions | FanoutMatrixOptions, windowText: string): string {
+  const m = machineInfo();
+  const pin = options.pinServer ? `servers (edge, origin, nats-server) pinned to CPU ${options.pinServer}` : 'servers not pinned';
+  const load = options.pinLoad ? `load pinned to CPU ${options.pinLoad}` : 'load not pinned';
+  return `\nFan-out of one 720p30 stream (2.66 Mbit/s), ${m.cpuModel} (${m.cores} cores), Node ${m.node}, ${new Date().toISOString().slice(0, 10)}; ${pin}, ${load}; ${windowText}\n\n`;
+}
+
+async function fanout(options: FanoutOptions): Promise<number> {
+  const media = await prepareMedia(options.media);
+  const result = await fanoutOnce(options, media);
+  process.stdout.write(fanoutHeading(options, `${fixed(result.windowSeconds, 1)} s window`));
+  process.stdout.write(`${markdownTable(FANOUT_HEADERS, [fanoutRow(options, result)])}\n`);
+  return result.ok ? 0 : 1;
+}
+
+async function fanoutMatrix(options: FanoutMatrixOptions): Promise<number> {
+  const media = await prepareMedia(options.media);
+  const runs: Array<{ options: FanoutOptions; result: FanoutResult | undefined; error?: string }> = [];
+  const { paths, protocols, viewerCounts, ...common } = options;
+  const combos: FanoutOptions[] = [];
+  for (const viewers of viewerCounts) for (const protocol of protocols) for (const path of paths) combos.push({ ...common, path, protocol, viewers });
+  for (const [i, combo] of combos.entries()) {
+    log(`matrix run ${i + 1}/${combos.length}`);
+    try {
+      runs.push({ options: combo, result: await fanoutOnce(combo, media) });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`run failed: ${message}`);
+      runs.push({ options: combo, result: undefined, error: message });
+    }
+  }
+  process.stdout.write(fanoutHeading(options, `${options.seconds} s window per run after ${options.warmup} s warm-up`));
+  const failedRow = (o: FanoutOptions): Array<string | number> => [o.path, o.protocol, o.viewers, ...FANOUT_HEADERS.slice(3, -1).map(() => '-'), 'NO (error)'];
+  process.stdout.write(`${markdownTable(FANOUT_HEADERS, runs.map((r) => (r.result ? fanoutRow(r.options, r.result) : failedRow(r.options))))}\n`);
+  const failed = runs.filter((r) => !r.result?.ok);
+  for (const r of failed) log(`FAILED: ${r.options.path} ${r.options.protocol} ${r.options.viewers}: ${r.error ?? r.result?.failures.join('; ')}`);
+  return failed.length === 0 ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const command = parseCli(argv);
   switch (command.scenario) {
@@ -188,6 +366,10 @@ async function main(argv: string[]): Promise<number> {
       return chunkReader(command.options);
     case 'ingest':
       return ingest(command.options);
+    case 'fanout':
+      return fanout(command.options);
+    case 'fanout-matrix':
+      return fanoutMatrix(command.options);
   }
 }
 
