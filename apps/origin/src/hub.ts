@@ -4,7 +4,7 @@
  * every viewer. A viewer whose backlog passes the high-water mark loses non-key frames until the next keyframe;
  * one that stays behind too long, or whose backlog passes the cut-off, is disconnected.
  */
-import { HlsPackager } from './hls-packager';
+import { HlsPackager } from '@ingest/hls';
 import { JoinCache } from './join-cache';
 import type { OutMessage } from './media';
 import type { Viewer } from './viewer';

@@ -12,3 +12,4 @@ export * from './ts-annexb';
 export * from './ts-muxer';
 export * from './segmenter';
 export * from './playlist';
+export * from './packager';

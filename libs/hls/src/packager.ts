@@ -1,32 +1,27 @@
 /**
- * HLS packaging of one stream on this origin, from the same shared messages the FLV/RTMP viewers get: segments cut
+ * HLS/LL-HLS/DASH packaging of one live stream from its RTMP/FLV messages (an origin feeds it the same shared
+ * messages its FLV/RTMP viewers get; the benchmark feeds it a file): segments cut
  * on keyframes and numbered from the stream's own timestamps (libs/hls HlsSegmenter), so every origin serving the
  * stream produces the same playlist and the same segment names and bytes. Each segment is encoded lazily, once
- * per format (MPEG-TS, fMP4), and kept in memory for a sliding window. Created on the first HLS request; the
- * directory stops it when nobody asked for a while.
+ * per format (MPEG-TS, fMP4), and kept in memory for a sliding window. No I/O: the caller serves the bytes.
  */
 import { parseAudioTag, parseVideoTag } from '@ingest/flv';
-import {
-  HlsSegmenter,
-  codecString,
-  dashDateTime,
-  dashManifest,
-  TsMuxer,
-  flvToSamples,
-  fmp4AudioTrack,
-  fmp4InitSegment,
-  fmp4MediaSegment,
-  fmp4VideoTrack,
-  mediaPlaylistFmp4,
-  mediaPlaylistLowLatency,
-  mediaPlaylistTs,
-  type Fmp4Fragment,
-  type Fmp4Track,
-  type PartInfo,
-  type SegmentInfo,
-  type TsMuxerFrame,
-} from '@ingest/hls';
-import { TYPE_AUDIO, TYPE_VIDEO, type OutMessage } from './media';
+import { dashDateTime, dashManifest } from './dash';
+import { flvToSamples, fmp4AudioTrack, fmp4InitSegment, fmp4MediaSegment, fmp4VideoTrack, type Fmp4Fragment, type Fmp4Track } from './fmp4';
+import { codecString } from './fmp4-codecs';
+import { mediaPlaylistFmp4, mediaPlaylistLowLatency, mediaPlaylistTs } from './playlist';
+import { HlsSegmenter, type PartInfo, type SegmentInfo } from './segmenter';
+import { TsMuxer, type TsMuxerFrame } from './ts-muxer';
+
+/** An RTMP/FLV media message: type 8 (audio) or 9 (video), timestamp in ms, the FLV tag body. */
+export interface PackagerMessage {
+  type: number;
+  timestamp: number;
+  payload: Uint8Array;
+}
+
+const TYPE_AUDIO = 8;
+const TYPE_VIDEO = 9;
 
 type Frame = TsMuxerFrame & { keyframe?: boolean; cts?: number };
 
@@ -78,7 +73,7 @@ export class HlsPackager {
   }
 
   /** Every relayed message of the stream, in order (the hub's join cache first). */
-  push(message: OutMessage): void {
+  push(message: PackagerMessage): void {
     try {
       if (message.type === TYPE_VIDEO) this.pushVideo(message);
       else if (message.type === TYPE_AUDIO) this.pushAudio(message);
@@ -87,7 +82,7 @@ export class HlsPackager {
     }
   }
 
-  private pushVideo(message: OutMessage): void {
+  private pushVideo(message: PackagerMessage): void {
     const tag = parseVideoTag(message.payload);
     const track = tag.tracks.find((t) => t.trackId === 0);
     if (!track) return;
@@ -105,7 +100,7 @@ export class HlsPackager {
     this.emit(this.segmenter.push({ kind: 'video', dts: message.timestamp, cts: track.compositionTimeOffset, keyframe: tag.isKeyframe, data: track.payload }));
   }
 
-  private pushAudio(message: OutMessage): void {
+  private pushAudio(message: PackagerMessage): void {
     const tag = parseAudioTag(message.payload);
     const track = tag.tracks.find((t) => t.trackId === 0);
     if (!track) return;
