@@ -36,7 +36,7 @@ import { startOriginProcess, type OriginProcess } from './origin-process';
 import { buildTimeline } from './pacing';
 import { readCpuSeconds, readCpuTimes, readMemory, readSystemCpu, systemCpuBetween, type CpuTimes } from './procfs';
 import { PacedPublisher } from './publisher';
-import { createViewer, type BenchViewer } from './viewers';
+import { createViewer, webSocketClass, type BenchViewer } from './viewers';
 
 const STREAM = 'bench-0';
 const TYPE_AUDIO = 8;
@@ -168,6 +168,7 @@ export async function runFanout(options: FanoutOptions, media: BenchMedia, log: 
     pinnedLoad = options.pinLoad;
     log(`load process ${process.pid} pinned to CPU ${options.pinLoad}`);
   }
+  if (options.protocol === 'ws-flv') webSocketClass(); // fails early, before any server starts, on a Node without it
   // --wait-load is applied by the caller, before the run's date is taken.
   const loadAverageAtStart = loadavg()[0];
   const timeline = buildTimeline(media.tags);

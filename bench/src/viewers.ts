@@ -14,7 +14,8 @@
  * A message's receive time is performance.now() at the socket read (RTMP, HTTP) or WebSocket message that
  * completed it: one clock read per read, not per message.
  */
-import { get as httpGet, WebSocket, type ClientRequest, type IncomingMessage } from 'node:http';
+import * as http from 'node:http';
+import { get as httpGet, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RtmpTestClient } from '@ingest/testing';
@@ -181,11 +182,21 @@ export class HttpFlvBenchViewer extends FlvBenchViewer {
   }
 }
 
+/** Node's built-in WebSocket client (node:http exports it from Node 22.4; the project runs on Node 26). */
+export function webSocketClass(): typeof http.WebSocket {
+  const ctor = (http as Partial<typeof http>).WebSocket;
+  if (typeof ctor !== 'function') {
+    throw new Error(`ws-flv viewers need Node's built-in WebSocket client, which Node ${process.version} lacks: run through \`npm run bench\` (Node 26)`);
+  }
+  return ctor;
+}
+
 export class WsFlvBenchViewer extends FlvBenchViewer {
   readonly protocol = 'ws-flv';
-  private ws: WebSocket | undefined;
+  private ws: InstanceType<typeof http.WebSocket> | undefined;
 
   start(): Promise<void> {
+    const WebSocket = webSocketClass();
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`ws://127.0.0.1:${this.port}/live/${this.stream}.flv`);
       this.ws = ws;
