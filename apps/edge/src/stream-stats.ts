@@ -14,6 +14,9 @@ import {
   parseVideoTag,
   readStreamMetadata,
   unwrapSetDataFrame,
+  audioIsConfig,
+  isMetadata,
+  videoFrameFlags,
   type AudioConfigDescription,
   type StreamMetadata,
   type VideoConfigDescription,
@@ -141,19 +144,16 @@ export class StreamStats {
     this.videoBytes += size;
     if (size === 0) return;
     const tag = parseVideoTag(message.payload);
-    let coded = false;
-    for (const track of tag.tracks) {
-      if (track.packetType === 'codedFrames') {
-        coded = true;
-        if (track.trackId === 0) info.compositionOffset = track.compositionTimeOffset;
-      } else if (track.packetType === 'sequenceStart') {
-        info.sequenceHeader = true;
-        if (track.trackId === 0) this.video = describeVideoConfig(track) ?? this.video;
-      }
+    const flags = videoFrameFlags(tag);
+    info.sequenceHeader = flags.config;
+    info.keyframe = flags.keyframe;
+    info.compositionOffset = flags.compositionOffset;
+    if (flags.config) {
+      const track = tag.tracks.find((t) => t.trackId === 0 && t.packetType === 'sequenceStart');
+      if (track) this.video = describeVideoConfig(track) ?? this.video;
     }
-    if (!coded) return;
+    if (!flags.coded) return;
     info.kind = 'video';
-    info.keyframe = tag.isKeyframe;
     this.videoFrames++;
     if (tag.isKeyframe) this.keyframes++;
     if (this.firstVideoTs < 0) this.firstVideoTs = message.timestamp;
@@ -164,13 +164,11 @@ export class StreamStats {
     this.audioBytes += size;
     if (size === 0) return;
     const tag = parseAudioTag(message.payload);
+    info.sequenceHeader = audioIsConfig(tag);
     let coded = false;
     for (const track of tag.tracks) {
       if (track.packetType === 'codedFrames') coded = true;
-      else if (track.packetType === 'sequenceStart') {
-        info.sequenceHeader = true;
-        if (track.trackId === 0) this.audio = describeAudioConfig(track, tag) ?? this.audio;
-      }
+      else if (track.packetType === 'sequenceStart' && track.trackId === 0) this.audio = describeAudioConfig(track, tag) ?? this.audio;
     }
     // Legacy codecs without sequence headers (MP3, Speex, ...) describe themselves in every frame.
     if (coded && !this.audio && tag.tracks[0]) this.audio = describeAudioConfig(tag.tracks[0], tag);
@@ -182,7 +180,7 @@ export class StreamStats {
   private onData(message: RtmpMessage, info: MessageInfo): void {
     this.dataMessages++;
     info.kind = 'data';
-    info.sequenceHeader = true;
+    info.sequenceHeader = isMetadata(message.payload);
     info.payload = unwrapSetDataFrame(message.payload); // players expect 'onMetaData', not the wrapper
     const script = parseScriptData(message.payload);
     if (script.name === ON_META_DATA) this.metadata = readStreamMetadata(script.value);

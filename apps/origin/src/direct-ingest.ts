@@ -4,7 +4,7 @@
  * Publishers' messages become OutMessages in a local hub, exactly as relayed messages do.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { FlvError, parseAudioTag, parseVideoTag, unwrapSetDataFrame } from '@ingest/flv';
+import { FlvError, audioIsConfig, isMetadata, parseAudioTag, parseVideoTag, unwrapSetDataFrame, videoFrameFlags } from '@ingest/flv';
 import { RtmpError, RtmpServerSession, type RtmpMessage } from '@ingest/rtmp';
 import { listen } from '@ingest/service';
 import type { Logger } from '@ingest/telemetry';
@@ -13,23 +13,16 @@ import { STREAM_NAME, type StreamDirectory } from './directory';
 import { StreamHub, type HubEvents } from './hub';
 import { OutMessage, TYPE_AUDIO, TYPE_DATA, TYPE_VIDEO } from './media';
 
-/** Classifies one publisher message the way the relay flags it (keyframe, config). */
+/** One publisher message as the relay would flag it (libs/flv's definitions of keyframe and configuration). */
 export function classify(message: RtmpMessage): OutMessage | undefined {
   const { type, payload } = message;
   try {
     if (type === TYPE_VIDEO) {
-      const tag = parseVideoTag(payload);
-      const config = tag.tracks.some((t) => t.packetType === 'sequenceStart');
-      const coded = tag.tracks.some((t) => t.packetType === 'codedFrames');
-      return new OutMessage(type, message.timestamp, payload, coded && tag.isKeyframe && !config, config);
+      const flags = videoFrameFlags(parseVideoTag(payload));
+      return new OutMessage(type, message.timestamp, payload, flags.keyframe, flags.config);
     }
-    if (type === TYPE_AUDIO) {
-      const tag = parseAudioTag(payload);
-      return new OutMessage(type, message.timestamp, payload, false, tag.tracks.some((t) => t.packetType === 'sequenceStart'));
-    }
-    if (type === TYPE_DATA || type === 15) {
-      return new OutMessage(TYPE_DATA, message.timestamp, unwrapSetDataFrame(payload), false, true);
-    }
+    if (type === TYPE_AUDIO) return new OutMessage(type, message.timestamp, payload, false, audioIsConfig(parseAudioTag(payload)));
+    if (type === TYPE_DATA || type === 15) return new OutMessage(TYPE_DATA, message.timestamp, unwrapSetDataFrame(payload), false, isMetadata(payload));
   } catch (err) {
     if (!(err instanceof FlvError)) throw err;
   }

@@ -24,7 +24,7 @@ export interface RelayDirectoryDeps extends HubEvents {
 }
 
 export function toOutMessage(message: RelayedMessage): OutMessage {
-  const config = message.type === 18 || isSequenceHeader(message.header);
+  const config = isSequenceHeader(message.header); // metadata and codec configurations (the edge flags them)
   const keyframe = message.type === 9 && !config && isKeyframe(message.header);
   return new OutMessage(message.type, message.header.timestamp, message.payload, keyframe, config);
 }

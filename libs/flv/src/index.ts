@@ -19,3 +19,4 @@ export * from './flac';
 export * from './mp3';
 export * from './script';
 export * from './describe';
+export * from './frame-flags';

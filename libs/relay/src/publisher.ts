@@ -7,7 +7,7 @@
  * into its own outbound buffer (reset at each reconnect attempt, see connection.ts); those messages are counted
  * as `publishedWhileDisconnected`, and the subscribers see the loss as a sequence gap.
  */
-import { parseAudioTag, parseVideoTag } from '@ingest/flv';
+import { audioIsConfig, isMetadata, parseAudioTag, parseVideoTag, videoFrameFlags } from '@ingest/flv';
 import type { Logger } from '@ingest/telemetry';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { watchStatus } from './connection';
@@ -257,42 +257,19 @@ export class RelayPublisher {
     return this.maxPayload;
   }
 
-  /** Flags from the tag header; sets `derivedCts`. Malformed tags get flags 0. */
+  /** Flags from the tag header (libs/flv's one definition); sets `derivedCts`. Malformed tags get flags 0. */
   private deriveFlags(kind: EnvelopeKind, payload: Uint8Array): number {
     this.derivedCts = 0;
-    if (kind === EnvelopeKind.VIDEO) {
-      try {
-        const tag = parseVideoTag(payload);
-        let flags = 0;
-        let coded = false;
-        for (const track of tag.tracks) {
-          if (track.packetType === 'sequenceStart' || track.packetType === 'mpeg2tsSequenceStart') {
-            flags |= EnvelopeFlags.SEQUENCE_HEADER;
-          } else if (track.packetType === 'codedFrames') {
-            coded = true;
-          }
-        }
-        if (tag.isKeyframe && coded && flags === 0) flags = EnvelopeFlags.KEYFRAME;
-        if (tag.tracks.length > 0) this.derivedCts = tag.tracks[0].compositionTimeOffset;
-        return flags;
-      } catch {
-        this.stats.malformedTags++;
-        return 0;
+    try {
+      if (kind === EnvelopeKind.VIDEO) {
+        const flags = videoFrameFlags(parseVideoTag(payload));
+        this.derivedCts = flags.compositionOffset;
+        return flags.config ? EnvelopeFlags.SEQUENCE_HEADER : flags.keyframe ? EnvelopeFlags.KEYFRAME : 0;
       }
-    }
-    if (kind === EnvelopeKind.AUDIO) {
-      try {
-        const tag = parseAudioTag(payload);
-        for (const track of tag.tracks) {
-          if (track.packetType === 'sequenceStart' || track.packetType === 'multichannelConfig') {
-            return EnvelopeFlags.SEQUENCE_HEADER;
-          }
-        }
-        return 0;
-      } catch {
-        this.stats.malformedTags++;
-        return 0;
-      }
+      if (kind === EnvelopeKind.AUDIO) return audioIsConfig(parseAudioTag(payload)) ? EnvelopeFlags.SEQUENCE_HEADER : 0;
+    } catch {
+      this.stats.malformedTags++;
+      return 0;
     }
     return isMetadata(payload) ? EnvelopeFlags.SEQUENCE_HEADER : 0;
   }
@@ -332,21 +309,4 @@ export class RelayPublisher {
     this.stats.gopReplyEnvelopes += sent;
     this.logger?.debug({ stream: this.stream, messages: entries.length, envelopes: sent, lastSequence: this.lastSequence }, 'relay: GOP request answered');
   }
-}
-
-// AMF0 string marker, u16 length, then the name: 'onMetaData' or '@setDataFrame' (followed by 'onMetaData').
-const ON_META_DATA = Buffer.from('onMetaData', 'latin1');
-const SET_DATA_FRAME = Buffer.from('@setDataFrame', 'latin1');
-
-/** Whether an AMF0 data message is metadata (onMetaData, or @setDataFrame as a publisher sends it). */
-export function isMetadata(payload: Uint8Array): boolean {
-  if (payload.length < 3 || payload[0] !== 0x02) return false;
-  const length = (payload[1] << 8) | payload[2];
-  return startsWithName(payload, length, ON_META_DATA) || startsWithName(payload, length, SET_DATA_FRAME);
-}
-
-function startsWithName(payload: Uint8Array, length: number, name: Uint8Array): boolean {
-  if (length !== name.length || payload.length < 3 + length) return false;
-  for (let i = 0; i < length; i++) if (payload[3 + i] !== name[i]) return false;
-  return true;
 }
