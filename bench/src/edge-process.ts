@@ -18,6 +18,16 @@ export function nodeBinary(): string {
   return existsSync(local) ? local : process.execPath;
 }
 
+/**
+ * Extra Node flags for the servers under test only (not for this load process), from BENCH_SERVER_NODE_ARGS
+ * (space-separated): e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the edge and origin during a run, or
+ * `--trace-gc` with INGEST_TEST_ECHO=1 to see their collections.
+ */
+export function serverNodeArgs(main: string): string[] {
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  return [...extra, main];
+}
+
 /** What the edge's /status answers (the fields the benchmark reads). */
 export interface EdgeStreamStatus {
   name: string;
@@ -106,8 +116,8 @@ export async function startEdgeProcess(options: { pinServer?: string; env?: Reco
   let proc: ManagedProcess;
   try {
     proc = options.pinServer
-      ? spawnManaged('taskset', ['-c', options.pinServer, node, EDGE_MAIN], { name: 'edge', env })
-      : spawnManaged(node, [EDGE_MAIN], { name: 'edge', env });
+      ? spawnManaged('taskset', ['-c', options.pinServer, node, ...serverNodeArgs(EDGE_MAIN)], { name: 'edge', env })
+      : spawnManaged(node, serverNodeArgs(EDGE_MAIN), { name: 'edge', env });
   } catch (err) {
     await stopServices();
     throw err;

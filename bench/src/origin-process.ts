@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, jsonLogs, spawnManaged, type ClusterServices, type ManagedProcess } from '@ingest/testing';
-import { nodeBinary, warnLines } from './edge-process';
+import { nodeBinary, serverNodeArgs, warnLines } from './edge-process';
 import { ROOT } from './paths';
 
 export const ORIGIN_MAIN = join(ROOT, 'apps', 'origin', 'dist', 'main.js');
@@ -62,8 +62,8 @@ export async function startOriginProcess(options: {
   const node = nodeBinary();
   const main = ORIGIN_MAIN;
   const proc = options.pinServer
-    ? spawnManaged('taskset', ['-c', options.pinServer, node, main], { name: 'origin', env })
-    : spawnManaged(node, [main], { name: 'origin', env });
+    ? spawnManaged('taskset', ['-c', options.pinServer, node, ...serverNodeArgs(main)], { name: 'origin', env })
+    : spawnManaged(node, serverNodeArgs(main), { name: 'origin', env });
   try {
     await proc.waitForOutput(/origin ready/, 15_000);
   } catch (err) {

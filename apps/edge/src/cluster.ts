@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { NodeRegistry, StreamRegistry, type NodeRecord, type StreamRecord } from '@ingest/registry';
 import type { Redis } from 'ioredis';
-import { RelayPublisher } from '@ingest/relay';
+import { RelayPublisher, type PublishBatcher } from '@ingest/relay';
 import type { Logger } from '@ingest/telemetry';
 import type { StreamStats } from './stream-stats';
 
@@ -31,6 +31,8 @@ export interface EdgeClusterOptions {
   epoch: number;
   redis: Redis;
   nats: NatsConnection;
+  /** Coalesces the relay's media publishes (shared by every stream of this edge). */
+  relayBatcher?: PublishBatcher;
   logger: Logger;
   streamTtlMs: number;
   heartbeatMs: number;
@@ -122,7 +124,12 @@ export class EdgeCluster {
     if (previous && previous.publisherId !== publication.publisherId) previous.close('NetStream.Publish.BadName', 'Another publisher took over this stream.');
     // The relay epoch is new for every publish session, so origins see a restart even when a publisher comes
     // back to the same edge.
-    publication.relay = new RelayPublisher(this.options.nats, { stream: publication.name, epoch: randomInt(1, 0xffffffff), logger: this.options.logger });
+    publication.relay = new RelayPublisher(this.options.nats, {
+      stream: publication.name,
+      epoch: randomInt(1, 0xffffffff),
+      logger: this.options.logger,
+      batcher: this.options.relayBatcher,
+    });
     this.held.set(publication.name, publication);
     return { ok: true };
   }

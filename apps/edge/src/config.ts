@@ -1,3 +1,4 @@
+import { DEFAULT_RELAY_FLUSH_MS } from '@ingest/relay';
 import { envInt } from '@ingest/service';
 
 /** Edge configuration, from the environment (README lists every variable). */
@@ -33,6 +34,8 @@ export interface EdgeConfig {
   /** 'control-plane' (gRPC AuthorizePublish at controlGrpcUrl) or 'open' (any well-formed name; development). */
   authorization: 'control-plane' | 'open';
   controlGrpcUrl: string;
+  /** Longest a media message waits to be coalesced with others into one NATS write (0 = per event-loop turn). */
+  relayFlushMs: number;
 }
 
 export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
@@ -60,5 +63,6 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     publicHost: env.PUBLIC_HOST || '127.0.0.1',
     authorization: env.EDGE_AUTHORIZATION === 'open' ? 'open' : 'control-plane',
     controlGrpcUrl: env.CONTROL_GRPC_URL || '127.0.0.1:50051',
+    relayFlushMs: envInt(env, 'RELAY_FLUSH_MS', DEFAULT_RELAY_FLUSH_MS),
   };
 }

@@ -1,6 +1,6 @@
 /** Edge node entry point: configuration from the environment, JSON logs, metrics, Redis, NATS, graceful stop. */
 import { EventPublisher, ensureEventsStream } from '@ingest/events';
-import { closeNats, connectNats } from '@ingest/relay';
+import { PublishBatcher, closeNats, connectNats } from '@ingest/relay';
 import { NodeRegistry, closeRedis, connectRedis } from '@ingest/registry';
 import { runMain, stopOnSignals } from '@ingest/service';
 import { createLogger, startMetrics } from '@ingest/telemetry';
@@ -15,6 +15,8 @@ runMain('edge', async () => {
   const metrics = await startMetrics({ serviceName: 'edge', port: config.metricsPort, logger });
   const redis = connectRedis(config.redisUrl, { logger, name: config.nodeId });
   const nats = await connectNats(config.natsUrl, { logger, name: config.nodeId });
+  // One batcher for the connection: media of every stream shares its NATS writes.
+  const relayBatcher = new PublishBatcher(nats, { flushMs: config.relayFlushMs });
   // The edge epoch increases on every start of this node id; without Redis, the clock serves.
   const epoch = await new NodeRegistry(redis).nextEpoch(config.nodeId).catch(() => Date.now() % 0xffffffff);
   const startedAt = Date.now();
@@ -24,6 +26,7 @@ runMain('edge', async () => {
     epoch,
     redis,
     nats,
+    relayBatcher,
     logger,
     streamTtlMs: config.streamTtlMs,
     heartbeatMs: config.heartbeatMs,
@@ -46,6 +49,7 @@ runMain('edge', async () => {
   await edge.start();
   stopOnSignals(logger, async () => {
     await edge.stop();
+    relayBatcher.close();
     await closeNats(nats);
     await closeRedis(redis);
     await metrics.close();

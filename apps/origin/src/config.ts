@@ -17,6 +17,8 @@ export interface OriginConfig {
   /** ...and disconnect above this one, or when behind for longer than maxBehindMs. */
   viewerCutoffBytes: number;
   viewerMaxBehindMs: number;
+  /** Longest a message waits to be merged with the next into one write per viewer (0 = per event-loop turn). */
+  mergeMs: number;
   /** Keep a stream's subscription this long after its last viewer left. */
   lingerMs: number;
   /** A stream with no message for this long, and gone from the registry, is ended. */
@@ -46,6 +48,7 @@ export function loadOriginConfig(env: NodeJS.ProcessEnv = process.env): OriginCo
     viewerHighWaterBytes: envInt(env, 'ORIGIN_VIEWER_HIGH_WATER_BYTES', 1024 * 1024),
     viewerCutoffBytes: envInt(env, 'ORIGIN_VIEWER_CUTOFF_BYTES', 8 * 1024 * 1024),
     viewerMaxBehindMs: envInt(env, 'ORIGIN_VIEWER_MAX_BEHIND_MS', 10_000),
+    mergeMs: envInt(env, 'ORIGIN_MERGE_MS', 0),
     lingerMs: envInt(env, 'ORIGIN_LINGER_MS', 30_000),
     staleMs: envInt(env, 'ORIGIN_STALE_MS', 5_000),
     handshakeTimeoutMs: envInt(env, 'ORIGIN_HANDSHAKE_TIMEOUT_MS', 10_000),

@@ -104,10 +104,14 @@ export function createHttpPlayServer(
       .then((hub) => {
         if (res.destroyed) return;
         if (!hub) return error(res, 404, 'Not Found', `stream ${name} is not live`);
+        // No chunked encoding: the body runs until the connection closes, and tags go straight to the socket.
+        res.useChunkedEncodingByDefault = false;
         res.writeHead(200, { 'content-type': 'video/x-flv', 'cache-control': 'no-cache, no-store', connection: 'close', ...CORS });
         if (req.method === 'HEAD') return res.end();
-        res.socket?.setNoDelay(true);
-        const viewer = new HttpFlvViewer(res, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+        res.flushHeaders();
+        const socket = req.socket;
+        socket.setNoDelay(true);
+        const viewer = new HttpFlvViewer(socket, `${socket.remoteAddress}:${socket.remotePort}`);
         viewer.writeHeader(flvHeader(hub));
         res.on('close', () => viewer.close('client closed'));
         attach(viewer, hub);

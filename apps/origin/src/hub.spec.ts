@@ -2,12 +2,20 @@ import { ChunkReader } from '@ingest/rtmp';
 import { FlvFileReader, encodeFlvHeader } from '@ingest/flv';
 import { StreamHub } from './hub';
 import { OutMessage, TYPE_AUDIO, TYPE_DATA, TYPE_VIDEO } from './media';
-import { Viewer } from './viewer';
+import { FLV_FORMAT, Viewer } from './viewer';
 
-/** A viewer whose backlog the test controls (logic test: the real sockets are in the e2e suite). */
+/** Every FLV tag any FakeViewer encoded, to map written bytes back to messages (shared buffers included). */
+const encodedBy = new Map<Buffer, OutMessage>();
+
+/**
+ * A viewer whose backlog the test controls (logic test: the real sockets are in the e2e suite). It records each
+ * write and maps the FLV tags in it back to the messages they encode.
+ */
 class FakeViewer extends Viewer {
+  readonly formatKey = FLV_FORMAT;
   backlog = 0;
   got: OutMessage[] = [];
+  writes: Buffer[] = [];
   endedStream = false;
   constructor() {
     super('http-flv', 'test');
@@ -15,9 +23,21 @@ class FakeViewer extends Viewer {
   buffered(): number {
     return this.backlog;
   }
-  protected writeMessage(message: OutMessage): number {
-    this.got.push(message);
-    return message.payload.length;
+  encode(message: OutMessage): Buffer {
+    const tag = message.flvTag();
+    encodedBy.set(tag, message);
+    return tag;
+  }
+  protected writeBytes(bytes: Buffer): void {
+    this.writes.push(bytes);
+    for (let offset = 0; offset < bytes.length; ) {
+      const size = 11 + bytes.readUIntBE(offset + 1, 3) + 4;
+      const tag = bytes.subarray(offset, offset + size);
+      const message = [...encodedBy].find(([encoded]) => encoded.equals(tag))?.[1];
+      if (!message) throw new Error(`write holds a tag no message encodes, at offset ${offset}`);
+      this.got.push(message);
+      offset += size;
+    }
   }
   streamEnded(): void {
     this.endedStream = true;
@@ -35,6 +55,7 @@ const audio = (ts: number) => new OutMessage(TYPE_AUDIO, ts, Buffer.from([0xaf, 
 
 function feed(hub: StreamHub, messages: OutMessage[]): void {
   for (const m of messages) hub.publish(m);
+  hub.flush();
 }
 
 describe('StreamHub fan-out', () => {
@@ -43,7 +64,9 @@ describe('StreamHub fan-out', () => {
     feed(hub, [meta(), vcfg(), acfg(), key(0), audio(10), inter(33), key(66), audio(70), inter(100)]);
     const v = new FakeViewer();
     hub.addViewer(v);
+    expect(v.writes).toHaveLength(1); // the whole join cache in one write
     hub.publish(inter(133));
+    hub.flush();
     expect(v.got.map((m) => [m.type, m.timestamp, m.config, m.keyframe])).toEqual([
       [TYPE_DATA, 0, true, false],
       [TYPE_VIDEO, 0, true, false],
@@ -63,7 +86,9 @@ describe('StreamHub fan-out', () => {
     hub.addViewer(b);
     const m = key(0);
     hub.publish(m);
+    hub.flush();
     expect(a.got[0]).toBe(b.got[0]);
+    expect(a.writes[0]).toBe(b.writes[0]);
     expect(a.got[0].flvTag()).toBe(b.got[0].flvTag());
     expect(a.got[0].rtmpChunks(4096, 1)).toBe(b.got[0].rtmpChunks(4096, 1));
   });
@@ -108,17 +133,67 @@ describe('StreamHub fan-out', () => {
     const v = new FakeViewer();
     hub.addViewer(v);
     hub.publish(audio(46));
+    hub.flush();
     expect(v.got.map((m) => m.timestamp)).toEqual([0, 0, 23, 46]);
   });
 
-  test('end tells viewers and clears the join cache', () => {
-    const hub = new StreamHub('s', limits);
+  test('end writes what is still queued, then tells viewers, and clears the join cache', () => {
+    const hub = new StreamHub('s', { ...limits, mergeMs: 1000 });
     const v = new FakeViewer();
     hub.addViewer(v);
-    feed(hub, [vcfg(), key(0)]);
+    hub.publish(vcfg());
+    hub.publish(key(0));
+    expect(v.got).toEqual([]);
     hub.end();
+    expect(v.got.map((m) => m.timestamp)).toEqual([0, 0]);
     expect(v.endedStream).toBe(true);
     expect(hub.cache.snapshot()).toEqual([]);
+  });
+
+  test('a flush is one write per viewer; in-step viewers share one buffer, others get their own', () => {
+    const hub = new StreamHub('s', limits);
+    const a = new FakeViewer();
+    const b = new FakeViewer();
+    const late = new FakeViewer();
+    hub.addViewer(a);
+    hub.addViewer(b);
+    feed(hub, [meta(), vcfg(), acfg(), key(0)]);
+    hub.addViewer(late);
+    const before = { a: a.writes.length, late: late.writes.length };
+    hub.publish(audio(10));
+    hub.publish(inter(33));
+    late.backlog = 2000; // falls behind: loses the next non-key frames
+    hub.publish(audio(46));
+    hub.publish(inter(66));
+    hub.flush();
+    expect(a.writes.length - before.a).toBe(1);
+    expect(late.writes.length - before.late).toBe(1);
+    expect(a.writes.at(-1)).toBe(b.writes.at(-1));
+    expect(a.got.slice(-4).map((m) => m.timestamp)).toEqual([10, 33, 46, 66]);
+    expect(late.got.slice(-2).map((m) => m.timestamp)).toEqual([10, 33]);
+    expect(hub.mergedWrites).toBeGreaterThanOrEqual(3 + 3 + 1);
+  });
+
+  test('without an explicit flush, the batch goes out at the end of the turn (mergeMs 0) or after mergeMs', async () => {
+    const now = new StreamHub('s', limits);
+    const merged = new StreamHub('s', { ...limits, mergeMs: 30 });
+    const a = new FakeViewer();
+    const b = new FakeViewer();
+    now.addViewer(a);
+    merged.addViewer(b);
+    for (const hub of [now, merged]) {
+      hub.publish(acfg());
+      hub.publish(audio(0));
+      hub.publish(audio(23));
+    }
+    expect(a.writes).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(a.writes).toHaveLength(1);
+    expect(a.got.map((m) => m.timestamp)).toEqual([0, 0, 23]);
+    expect(b.writes).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(b.writes).toHaveLength(1);
+    expect(b.got.map((m) => m.timestamp)).toEqual([0, 0, 23]);
   });
 });
 

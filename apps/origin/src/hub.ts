@@ -3,17 +3,29 @@
  * and the fan-out. Each message is encoded once per output format by OutMessage and the same buffer goes to
  * every viewer. A viewer whose backlog passes the high-water mark loses non-key frames until the next keyframe;
  * one that stays behind too long, or whose backlog passes the cut-off, is disconnected.
+ *
+ * Writes are batched: messages are queued per viewer and flushed together, either at the end of the current
+ * event-loop turn (`mergeMs` 0: what arrived in one NATS read goes out in one write) or at most `mergeMs` after
+ * the first message of the batch. A viewer that took the whole batch (the usual case) gets ONE shared
+ * concatenation per format, so a flush costs one socket write per viewer however many messages it holds. On
+ * loopback a write costs ~10 us of kernel time whatever its size up to tens of KB (bench/README.md, "write
+ * cost"): the number of writes, not the bytes, is what a viewer costs.
  */
 import { HlsPackager } from '@ingest/hls';
 import { JoinCache } from './join-cache';
 import type { OutMessage } from './media';
-import type { Viewer } from './viewer';
+import { concatEncoded, type Viewer } from './viewer';
 
 export interface FanoutLimits {
   highWaterBytes: number;
   cutoffBytes: number;
   maxBehindMs: number;
+  /** Longest a message waits to be merged with the next ones into one write per viewer. 0 = the current turn only. */
+  mergeMs?: number;
 }
+
+/** A batch this large is written at once, whatever the merge window. */
+const MAX_BATCH_BYTES = 512 * 1024;
 
 export interface HubEvents {
   onViewerDropped?(viewer: Viewer, frames: number): void;
@@ -32,6 +44,13 @@ export class StreamHub {
   startedAt = Date.now();
   /** HLS packaging, created by the first HLS request (streams nobody watches over HLS are not packaged). */
   hls: HlsPackager | undefined;
+  /** Messages published since the last flush. */
+  private readonly batch: OutMessage[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Writes saved by batching (messages delivered minus writes issued), for /status. */
+  mergedWrites = 0;
 
   constructor(
     readonly name: string,
@@ -45,9 +64,12 @@ export class StreamHub {
     this.idleSince = 0;
     viewer.waitingForKeyframe = this.cache.hasVideo;
     for (const message of this.cache.snapshot()) this.deliver(viewer, message, Date.now());
+    // The join cache goes out at once, in one write; the live flow follows with the next flush.
+    viewer.flushPending();
   }
 
   removeViewer(viewer: Viewer): void {
+    viewer.pending.length = 0;
     this.viewers.delete(viewer);
     if (this.viewers.size === 0) this.idleSince = Date.now();
   }
@@ -60,7 +82,60 @@ export class StreamHub {
     this.hls?.push(message);
     const now = this.lastMessageAt;
     for (const viewer of this.viewers) this.deliver(viewer, message, now);
+    this.batch.push(message);
+    this.batchBytes += message.payload.length;
+    if (this.batchBytes >= MAX_BATCH_BYTES) this.flush();
+    else this.scheduleFlush();
   }
+
+  /**
+   * Writes every viewer's pending messages: one write each. Viewers that took the whole batch share one buffer per
+   * format (the messages' shared encodings concatenated once); the others get their own concatenation.
+   */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    const batch = this.batch;
+    const count = batch.length;
+    if (count === 0) return;
+    let shared: Map<number, Buffer> | undefined;
+    for (const viewer of this.viewers) {
+      const pending = viewer.pending;
+      const n = pending.length;
+      if (n === 0) continue;
+      this.mergedWrites += n - 1;
+      if (n === 1 || n !== count) {
+        viewer.flushPending();
+        continue;
+      }
+      // Same length as the batch: the viewer took every message (its queue is a subsequence of the batch).
+      shared ??= new Map();
+      let bytes = shared.get(viewer.formatKey);
+      if (bytes === undefined) {
+        bytes = concatEncoded(viewer, batch);
+        shared.set(viewer.formatKey, bytes);
+      }
+      pending.length = 0;
+      viewer.write(bytes);
+    }
+    batch.length = 0;
+    this.batchBytes = 0;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    const mergeMs = this.limits.mergeMs ?? 0;
+    if (mergeMs > 0) this.flushTimer = setTimeout(this.flushNow, mergeMs);
+    else setImmediate(this.flushNow);
+  }
+
+  private readonly flushNow = (): void => {
+    if (this.flushScheduled) this.flush();
+  };
 
   /** The HLS packager, started on first use from the join cache; an HLS request also keeps the hub open. */
   packager(options: { targetDurationMs: number; windowSegments: number }): HlsPackager {
@@ -75,6 +150,7 @@ export class StreamHub {
 
   /** Publisher gone: viewers are told; the cache is cleared for the next publisher. */
   end(): void {
+    this.flush();
     this.ended = true;
     this.cache.clear();
     for (const viewer of [...this.viewers]) viewer.streamEnded();
@@ -82,6 +158,7 @@ export class StreamHub {
 
   /** A new publisher (or edge) took over: configuration and timestamps restart. */
   restart(): void {
+    this.flush();
     this.cache.clear();
     this.hls?.restart();
     for (const viewer of this.viewers) viewer.waitingForKeyframe = true;
@@ -90,7 +167,7 @@ export class StreamHub {
   private deliver(viewer: Viewer, message: OutMessage, now: number): void {
     if (viewer.closed) return;
     if (message.config) {
-      viewer.send(message);
+      viewer.pending.push(message);
       return;
     }
     if (viewer.paused) return;
@@ -115,6 +192,6 @@ export class StreamHub {
       }
       viewer.waitingForKeyframe = false;
     }
-    viewer.send(message);
+    viewer.pending.push(message);
   }
 }

@@ -1,8 +1,8 @@
 /**
- * A viewer of one stream over one protocol. The hub hands it shared, already-encoded messages; the viewer only
- * writes them. Back-pressure: the hub looks at `buffered()` (bytes queued in this process for the socket).
+ * A viewer of one stream over one protocol. The hub queues shared, already-encoded messages in `pending` and
+ * flushes them together (hub.ts): one write per viewer per flush, of a buffer that every in-step viewer of the same
+ * format shares. Back-pressure: the hub looks at `buffered()` (bytes queued in this process for the socket).
  */
-import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { OutMessage } from './media';
@@ -20,6 +20,8 @@ export abstract class Viewer {
   droppedFrames = 0;
   bytesSent = 0;
   closed = false;
+  /** Messages accepted since the hub's last flush, in order (a subsequence of the hub's batch). */
+  readonly pending: OutMessage[] = [];
   onClose: ((viewer: Viewer, reason: string) => void) | undefined;
 
   constructor(
@@ -33,11 +35,36 @@ export abstract class Viewer {
   }
 
   abstract buffered(): number;
-  protected abstract writeMessage(message: OutMessage): number;
+  /**
+   * Viewers with the same key get byte-identical encodings of every message (FLV tags; RTMP chunks for one chunk
+   * size and message stream id), so a flush can hand them one shared buffer.
+   */
+  abstract readonly formatKey: number;
+  /** The message in this viewer's format (shared, built once per format by OutMessage). */
+  abstract encode(message: OutMessage): Buffer;
+  /** One write of already-framed bytes to the transport. */
+  protected abstract writeBytes(bytes: Buffer): void;
   protected abstract end(reason: string, graceful: boolean): void;
 
+  /** Writes one message now (join cache, and the hub's unbatched paths). */
   send(message: OutMessage): void {
-    if (!this.closed) this.bytesSent += this.writeMessage(message);
+    this.write(this.encode(message));
+  }
+
+  /** Writes bytes that hold whole messages in this viewer's format. */
+  write(bytes: Buffer): void {
+    if (this.closed) return;
+    this.writeBytes(bytes);
+    this.bytesSent += bytes.length;
+  }
+
+  /** Writes what is pending, each message's shared buffer in one go (a per-viewer concatenation). */
+  flushPending(): void {
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    if (pending.length === 1) this.write(this.encode(pending[0]));
+    else this.write(concatEncoded(this, pending));
+    pending.length = 0;
   }
 
   /** The stream ended (publisher left): tell the player if the protocol can, then close. */
@@ -45,42 +72,71 @@ export abstract class Viewer {
 
   close(reason: string, graceful = false): void {
     if (this.closed) return;
+    if (graceful) this.flushPending();
+    else this.pending.length = 0;
     this.closed = true;
     this.end(reason, graceful);
     this.onClose?.(this, reason);
   }
 }
 
-/** HTTP-FLV: one chunked response; the FLV header, then tags. */
+/** Every FLV viewer (HTTP and WebSocket) shares one encoding. */
+export const FLV_FORMAT = -1;
+
+/** The messages' encodings for `viewer`, concatenated (one allocation). */
+export function concatEncoded(viewer: Viewer, messages: readonly OutMessage[]): Buffer {
+  let length = 0;
+  for (let i = 0; i < messages.length; i++) length += viewer.encode(messages[i]).length;
+  const out = Buffer.allocUnsafe(length);
+  let offset = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const bytes = viewer.encode(messages[i]);
+    out.set(bytes, offset);
+    offset += bytes.length;
+  }
+  return out;
+}
+
+/**
+ * HTTP-FLV: the response head goes out through Node's HTTP layer (`connection: close`, no chunked encoding: the
+ * body simply runs until the connection closes, as HTTP/1.1 allows), then the FLV header and tags are written
+ * straight to the socket, as for RTMP.
+ */
 export class HttpFlvViewer extends Viewer {
+  readonly formatKey = FLV_FORMAT;
   constructor(
-    private readonly res: ServerResponse,
+    private readonly socket: Socket,
     remote: string,
   ) {
     super('http-flv', remote);
   }
   buffered(): number {
-    return this.res.writableLength + (this.res.socket?.writableLength ?? 0);
+    return this.socket.writableLength;
   }
   writeHeader(header: Buffer): void {
-    this.res.write(header);
+    this.write(header);
   }
-  protected writeMessage(message: OutMessage): number {
-    const tag = message.flvTag();
-    this.res.write(tag);
-    return tag.length;
+  encode(message: OutMessage): Buffer {
+    return message.flvTag();
+  }
+  protected writeBytes(bytes: Buffer): void {
+    this.socket.write(bytes);
   }
   streamEnded(): void {
     this.close('stream ended', true);
   }
   protected end(_reason: string, graceful: boolean): void {
-    if (graceful) this.res.end();
-    else this.res.destroy();
+    if (graceful) this.socket.end();
+    else this.socket.destroy();
   }
 }
 
-/** WebSocket-FLV: the same FLV bytes, one binary frame per tag (what flv.js / mpegts.js expect). */
+/**
+ * WebSocket-FLV: the same FLV bytes in binary frames, one per flush (one or more whole tags). flv.js and mpegts.js
+ * treat the frames as one byte stream.
+ */
 export class WsFlvViewer extends Viewer {
+  readonly formatKey = FLV_FORMAT;
   constructor(
     private readonly ws: WebSocket,
     remote: string,
@@ -91,12 +147,13 @@ export class WsFlvViewer extends Viewer {
     return this.ws.bufferedAmount;
   }
   writeHeader(header: Buffer): void {
-    this.ws.send(header, { binary: true });
+    this.write(header);
   }
-  protected writeMessage(message: OutMessage): number {
-    const tag = message.flvTag();
-    this.ws.send(tag, { binary: true });
-    return tag.length;
+  encode(message: OutMessage): Buffer {
+    return message.flvTag();
+  }
+  protected writeBytes(bytes: Buffer): void {
+    this.ws.send(bytes, { binary: true });
   }
   streamEnded(): void {
     this.close('stream ended', true);
@@ -110,6 +167,7 @@ export class WsFlvViewer extends Viewer {
 /** RTMP: shared chunked buffers written straight to the socket; statuses through the session. */
 export class RtmpViewer extends Viewer {
   pausedFlag = false;
+  readonly formatKey: number;
   constructor(
     private readonly socket: Socket,
     remote: string,
@@ -118,6 +176,7 @@ export class RtmpViewer extends Viewer {
     private readonly onEnded: () => void,
   ) {
     super('rtmp', remote);
+    this.formatKey = chunkSize * 64 + streamId;
   }
   override get paused(): boolean {
     return this.pausedFlag;
@@ -125,13 +184,15 @@ export class RtmpViewer extends Viewer {
   buffered(): number {
     return this.socket.writableLength;
   }
-  protected writeMessage(message: OutMessage): number {
-    const bytes = message.rtmpChunks(this.chunkSize, this.streamId);
+  encode(message: OutMessage): Buffer {
+    return message.rtmpChunks(this.chunkSize, this.streamId);
+  }
+  protected writeBytes(bytes: Buffer): void {
     this.socket.write(bytes);
-    return bytes.length;
   }
   /** Play.UnpublishNotify + StreamEOF, then the connection is closed (players reconnect). */
   streamEnded(): void {
+    this.flushPending();
     this.onEnded();
     this.close('stream ended', true);
   }

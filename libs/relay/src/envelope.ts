@@ -159,15 +159,20 @@ function checkFields(h: EnvelopeFields): number {
   return flags & ~EnvelopeFlags.FRAGMENT;
 }
 
+/** Where encoders put envelopes: a fresh buffer by default, or a slice of an arena (arena.ts). */
+export type EnvelopeAllocator = (size: number) => Buffer;
+
+const allocFresh: EnvelopeAllocator = (size) => Buffer.allocUnsafe(size);
+
 /** Header + payload in one allocation (and one copy of the payload). */
-export function encodeEnvelope(header: EnvelopeInput, payload: Uint8Array): Buffer {
+export function encodeEnvelope(header: EnvelopeInput, payload: Uint8Array, alloc: EnvelopeAllocator = allocFresh): Buffer {
   const flags = checkFields(header);
   const index = header.fragmentIndex ?? 0;
   const count = header.fragmentCount ?? 1;
   if (!Number.isInteger(count) || count < 1 || count > MAX_FRAGMENTS || !Number.isInteger(index) || index < 0 || index >= count) {
     throw new RelayError('RELAY_BAD_HEADER', `fragment ${index} of ${count}`);
   }
-  const buf = Buffer.allocUnsafe(ENVELOPE_HEADER_SIZE + payload.length);
+  const buf = alloc(ENVELOPE_HEADER_SIZE + payload.length);
   writeHeader(buf, header, count > 1 ? flags | EnvelopeFlags.FRAGMENT : flags, index, count, payload.length);
   buf.set(payload, ENVELOPE_HEADER_SIZE);
   return buf;
@@ -178,11 +183,16 @@ export function encodeEnvelope(header: EnvelopeInput, payload: Uint8Array): Buff
  * `maxPayload - ENVELOPE_HEADER_SIZE` payload bytes each: every byte of the payload is copied once, into its
  * envelope. Throws RELAY_PAYLOAD_TOO_LARGE when more than 255 fragments would be needed.
  */
-export function encodeEnvelopeFragments(header: EnvelopeFields, payload: Uint8Array, maxPayload: number): Buffer[] {
+export function encodeEnvelopeFragments(
+  header: EnvelopeFields,
+  payload: Uint8Array,
+  maxPayload: number,
+  alloc: EnvelopeAllocator = allocFresh,
+): Buffer[] {
   const room = Math.floor(maxPayload) - ENVELOPE_HEADER_SIZE;
   if (!(room > 0)) throw new RelayError('RELAY_PAYLOAD_TOO_LARGE', `max payload ${maxPayload} leaves no room after the header`);
   const length = payload.length;
-  if (length <= room) return [encodeEnvelope(header, payload)];
+  if (length <= room) return [encodeEnvelope(header, payload, alloc)];
   const count = Math.ceil(length / room);
   if (count > MAX_FRAGMENTS) {
     throw new RelayError('RELAY_PAYLOAD_TOO_LARGE', `${length} bytes need ${count} fragments of ${room} (max ${MAX_FRAGMENTS})`);
@@ -191,7 +201,7 @@ export function encodeEnvelopeFragments(header: EnvelopeFields, payload: Uint8Ar
   const out = new Array<Buffer>(count);
   for (let i = 0, offset = 0; i < count; i++, offset += room) {
     const part = payload.subarray(offset, Math.min(offset + room, length));
-    const buf = Buffer.allocUnsafe(ENVELOPE_HEADER_SIZE + part.length);
+    const buf = alloc(ENVELOPE_HEADER_SIZE + part.length);
     writeHeader(buf, header, flags, i, count, part.length);
     buf.set(part, ENVELOPE_HEADER_SIZE);
     out[i] = buf;

@@ -71,6 +71,11 @@ export class GopCache {
     return this.gop.length - this.head;
   }
 
+  /** Sequence number of the oldest message in the GOP / audio window (headers and metadata not included). */
+  get oldestSequence(): number | undefined {
+    return this.head < this.gop.length ? this.gop[this.head].sequence : undefined;
+  }
+
   /** Bytes in the current GOP / audio window. */
   get gopBytes(): number {
     return this.bytes;

@@ -7,6 +7,8 @@ export * from './envelope';
 export * from './gop-cache';
 export * from './subjects';
 export * from './connection';
+export * from './batcher';
+export * from './arena';
 export * from './publisher';
 export * from './subscriber';
 export type { Meter } from './observe';

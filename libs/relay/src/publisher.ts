@@ -10,6 +10,8 @@
 import { audioIsConfig, isMetadata, parseAudioTag, parseVideoTag, videoFrameFlags } from '@ingest/flv';
 import type { Logger } from '@ingest/telemetry';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { DEFAULT_ARENA_SLAB_BYTES, EnvelopeArena, type ArenaStats } from './arena';
+import type { PublishBatcher } from './batcher';
 import { watchStatus } from './connection';
 import {
   EnvelopeFlags,
@@ -50,6 +52,13 @@ export interface RelayPublisherOptions {
   gop?: GopCacheOptions;
   /** Sequence number of the first message. Default 1 (a gop-end with sequence 0 then means "nothing yet"). */
   initialSequence?: number;
+  /** Shared by the publishers of one connection: media publishes are coalesced (batcher.ts). Default: none. */
+  batcher?: PublishBatcher;
+  /**
+   * With a batcher, envelopes are written into reused slabs of this size (arena.ts); 0 = one buffer per envelope.
+   * Default 1 MiB. (Without a batcher there is no arena: nothing would say when nats.js is done with a slab.)
+   */
+  arenaSlabBytes?: number;
 }
 
 export interface RelayPublisherStats {
@@ -112,6 +121,10 @@ export class RelayPublisher {
   private done = false;
   /** Derived by deriveFlags() for the message being published. */
   private derivedCts = 0;
+  private readonly batcher: PublishBatcher | undefined;
+  private readonly arena: EnvelopeArena | undefined;
+  /** Sequence of the message being encoded (for the arena). */
+  private encoding = 0;
 
   constructor(nc: NatsConnection, options: RelayPublisherOptions) {
     this.nc = nc;
@@ -122,6 +135,10 @@ export class RelayPublisher {
     this.warn = new RateLimitedLog(options.logger);
     this.instruments = relayInstruments(options.meter);
     this.gop = new GopCache(options.gop);
+    this.batcher = options.batcher;
+    const slabBytes = options.arenaSlabBytes ?? DEFAULT_ARENA_SLAB_BYTES;
+    const batcher = options.batcher;
+    this.arena = batcher !== undefined && slabBytes > 0 ? new EnvelopeArena(() => batcher.drained, slabBytes) : undefined;
     this.nextSequence = (options.initialSequence ?? 1) >>> 0;
     this.lastSequence = (this.nextSequence - 1) >>> 0;
     this.fields = { kind: EnvelopeKind.AUDIO, flags: 0, timestamp: 0, compositionOffset: 0, sequence: 0, epoch: this.epoch };
@@ -147,6 +164,11 @@ export class RelayPublisher {
   /** Sequence number of the last message published (initialSequence - 1 before the first). */
   get sequence(): number {
     return this.lastSequence;
+  }
+
+  /** The envelope arena's counters (undefined without one). */
+  get arenaStats(): ArenaStats | undefined {
+    return this.arena?.stats;
   }
 
   get ended(): boolean {
@@ -192,9 +214,13 @@ export class RelayPublisher {
     fields.compositionOffset = cts;
     fields.sequence = sequence;
 
+    // Decoder configuration stays in the cache for the whole session and nats.js may keep what is published while
+    // disconnected: those get buffers of their own; everything else goes into the arena.
+    const useArena = this.arena !== undefined && this.connected && (flags & EnvelopeFlags.SEQUENCE_HEADER) === 0;
+    this.encoding = sequence;
     let envelopes: Buffer[];
     try {
-      envelopes = encodeEnvelopeFragments(fields, payload, this.currentMaxPayload());
+      envelopes = encodeEnvelopeFragments(fields, payload, this.currentMaxPayload(), useArena ? this.arenaAlloc : undefined);
     } catch (err) {
       this.stats.errors++;
       this.warn.warn('encode', { stream: this.stream, err, bytes: payload.length }, 'relay: message cannot be relayed, dropped');
@@ -239,15 +265,31 @@ export class RelayPublisher {
     }
     this.stopStatus();
     this.gop.clear();
+    // The slabs are dropped, not reused: queued publishes may still point into them until the batcher flushes.
+    this.arena?.clear();
   }
+
+  private readonly arenaAlloc = (size: number): Buffer =>
+    (this.arena as EnvelopeArena).alloc(size, this.encoding, (this.batcher as PublishBatcher).flushes, this.oldestCached);
+
+  private readonly oldestCached = (): number | undefined => this.gop.oldestSequence;
+
+  private readonly onPublishFailure = (err: unknown): void => {
+    this.stats.errors++;
+    this.warn.warn('publish', { stream: this.stream, err }, 'relay: NATS publish failed, message lost');
+  };
 
   private send(envelopes: readonly Buffer[]): void {
     const subject = this.subjects.media;
+    const batcher = this.batcher;
+    if (batcher !== undefined) {
+      for (let i = 0; i < envelopes.length; i++) batcher.publish(subject, envelopes[i], this.onPublishFailure);
+      return;
+    }
     try {
       for (let i = 0; i < envelopes.length; i++) this.nc.publish(subject, envelopes[i]);
     } catch (err) {
-      this.stats.errors++;
-      this.warn.warn('publish', { stream: this.stream, err }, 'relay: NATS publish failed, message lost');
+      this.onPublishFailure(err);
     }
   }
 
@@ -282,6 +324,8 @@ export class RelayPublisher {
     const reply = msg.reply;
     if (this.done || !reply) return;
     this.stats.gopRequests++;
+    // Media still queued in the batcher goes out first: the reply must not overtake what it is spliced with.
+    this.batcher?.flush();
     const gop = this.gop;
     const entries: GopEntry[] = gop.snapshot();
     const fields = this.fields;
