@@ -16,7 +16,7 @@ describe('parseCli', () => {
     expect(parseCli(['ingest'])).toEqual({
       scenario: 'ingest',
       options: {
-        publishers: 20, seconds: 30, warmup: 5, chunkSize: 4096,
+        servers: ['edge'], publishers: 20, seconds: 30, warmup: 5, chunkSize: 4096,
         pinServer: undefined, pinLoad: undefined, media: undefined, save: true, note: undefined,
       },
     });
@@ -42,7 +42,9 @@ describe('parseCli', () => {
     });
     const matrix = {
       scenario: 'fanout-matrix',
-      options: { ...common, paths: ['cluster', 'single'], protocols: ['rtmp', 'http-flv'], viewerCounts: [100, 500], seconds: 20, waitLoad: 0.5 },
+      options: {
+        ...common, paths: ['cluster', 'single', 'nms'], protocols: ['rtmp', 'http-flv', 'ws-flv'], viewerCounts: [100, 800], seconds: 20, waitLoad: 0.5,
+      },
     };
     expect(parseCli(['fanout-matrix'])).toEqual(matrix);
     expect(parseCli(['fanout', '--matrix'])).toEqual(matrix);
@@ -60,13 +62,34 @@ describe('parseCli', () => {
   });
 
   it.each([
-    [['fanout', '--path', 'edge'], /--path must be one of cluster, single/],
+    [['fanout', '--path', 'edge'], /--path must be one of cluster, single, nms/],
     [['fanout', '--protocol', 'hls'], /--protocol must be one of rtmp, http-flv, ws-flv/],
     [['fanout', '--viewers', '0'], /--viewers must be an integer >= 1/],
     [['fanout', '--protocols', 'rtmp'], /--protocols is for fanout-matrix/],
     [['fanout-matrix', '--protocol', 'rtmp'], /fanout-matrix takes --protocols/],
     [['fanout-matrix', '--viewers', '100,'], /comma-separated/],
     [['fanout-matrix', '--viewers', '100,x'], /--viewers/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseCli(argv)).toThrow(UsageError);
+    expect(() => parseCli(argv)).toThrow(message);
+  });
+
+  it('runs fanout against node-media-server with --path nms', () => {
+    expect(parseCli(['fanout', '--path', 'nms', '--protocol', 'ws-flv'])).toMatchObject({ scenario: 'fanout', options: { path: 'nms', protocol: 'ws-flv' } });
+    expect(parseCli(['fanout-matrix', '--paths', 'cluster,nms'])).toMatchObject({ options: { paths: ['cluster', 'nms'] } });
+  });
+
+  it('ingests into the edge, NMS or both, in the order given', () => {
+    expect(parseCli(['ingest', '--server', 'nms'])).toMatchObject({ scenario: 'ingest', options: { servers: ['nms'] } });
+    expect(parseCli(['ingest', '--server', 'nms,edge,nms'])).toMatchObject({ options: { servers: ['nms', 'edge'] } });
+    expect(parseCli(['ingest-compare', '--publishers', '5'])).toMatchObject({ scenario: 'ingest', options: { servers: ['edge', 'nms'], publishers: 5 } });
+    const help = parseCli(['ingest-compare', '--help']);
+    expect(help.scenario === 'help' && help.text).toMatch(/--server <list>/);
+  });
+
+  it.each([
+    [['ingest', '--server', 'srs'], /--server must be one of edge, nms/],
+    [['ingest-compare', '--server', 'edge'], /ingest-compare always runs edge,nms/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCli(argv)).toThrow(UsageError);
     expect(() => parseCli(argv)).toThrow(message);

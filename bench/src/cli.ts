@@ -14,7 +14,13 @@ export interface ChunkReaderOptions {
   note: string | undefined;
 }
 
+/** edge: our edge (apps/edge, with its private Redis and NATS); nms: node-media-server 4, the peer. */
+export type IngestServer = 'edge' | 'nms';
+export const INGEST_SERVERS: readonly IngestServer[] = ['edge', 'nms'];
+
 export interface IngestOptions {
+  /** The servers to ingest into, one after the other, in one table. */
+  servers: IngestServer[];
   publishers: number;
   /** Measured window, seconds. */
   seconds: number;
@@ -22,7 +28,7 @@ export interface IngestOptions {
   warmup: number;
   /** Chunk size the publishers announce and send with. */
   chunkSize: number;
-  /** `taskset -c` CPU list for the edge process. */
+  /** `taskset -c` CPU list for the server (the edge or NMS). */
   pinServer: string | undefined;
   /** `taskset -c` CPU list for this (load) process. */
   pinLoad: string | undefined;
@@ -33,8 +39,12 @@ export interface IngestOptions {
 
 export type FanoutProtocol = 'rtmp' | 'http-flv' | 'ws-flv';
 export const FANOUT_PROTOCOLS: readonly FanoutProtocol[] = ['rtmp', 'http-flv', 'ws-flv'];
-export type FanoutPath = 'cluster' | 'single';
-export const FANOUT_PATHS: readonly FanoutPath[] = ['cluster', 'single'];
+/**
+ * cluster: publisher -> edge -> NATS -> origin -> viewers; single: publisher -> origin (direct ingest) -> viewers;
+ * nms: publisher -> node-media-server 4 -> viewers (the peer).
+ */
+export type FanoutPath = 'cluster' | 'single' | 'nms';
+export const FANOUT_PATHS: readonly FanoutPath[] = ['cluster', 'single', 'nms'];
 
 /** What the fanout scenario and its matrix share. */
 export interface FanoutCommonOptions {
@@ -46,7 +56,7 @@ export interface FanoutCommonOptions {
   connectSeconds: number;
   /** The publisher's outgoing chunk size. */
   chunkSize: number;
-  /** `taskset -c` CPU list for the edge, the origin and nats-server. */
+  /** `taskset -c` CPU list for the edge, the origin, NMS and nats-server. */
   pinServer: string | undefined;
   /** `taskset -c` CPU list for this (load) process. */
   pinLoad: string | undefined;
@@ -58,7 +68,6 @@ export interface FanoutCommonOptions {
 }
 
 export interface FanoutOptions extends FanoutCommonOptions {
-  /** cluster: publisher -> edge -> NATS -> origin -> viewers; single: publisher -> origin (direct ingest) -> viewers. */
   path: FanoutPath;
   protocol: FanoutProtocol;
   viewers: number;
@@ -77,16 +86,20 @@ export type Command =
   | { scenario: 'fanout'; options: FanoutOptions }
   | { scenario: 'fanout-matrix'; options: FanoutMatrixOptions };
 
+
 export class UsageError extends Error {}
 
 export const USAGE = `Usage: npm run bench -- <scenario> [options]
 
 Scenarios:
   chunk-reader   ChunkReader throughput (in-process CPU micro-benchmark) at chunk sizes 128 and 4096
-  ingest         N real-time RTMP publishers into the real edge process: edge CPU-s per GB, RSS, frame counts
-  fanout         one real-time publisher, N viewers on one origin (cluster path or single process): origin
-                 CPU-s per GB delivered, publisher-to-viewer latency, RSS per viewer, delivery checks
-  fanout-matrix  fanout for {cluster, single} x {rtmp, http-flv} x {100, 500} viewers, one combined table
+  ingest         N real-time RTMP publishers into the real edge process (or node-media-server: --server nms,
+                 or both: --server edge,nms): server CPU-s per GB, RSS, frame counts
+  ingest-compare ingest --server edge,nms: our edge and node-media-server back to back, one table
+  fanout         one real-time publisher, N viewers on one server (cluster path, single process, or
+                 node-media-server: --path nms): server CPU-s per GB delivered, publisher-to-viewer latency,
+                 RSS per viewer, delivery checks
+  fanout-matrix  fanout for {cluster, single, nms} x {rtmp, http-flv, ws-flv} x {100, 800} viewers, one table
 
 Common options:
   --media <file>       FLV to use instead of the generated bench/media stream
@@ -109,16 +122,19 @@ Options:
 `;
 
 export const INGEST_USAGE = `Usage: npm run bench -- ingest [options]
+       npm run bench -- ingest-compare [options]     (the same as ingest --server edge,nms)
 
 Starts the edge (apps/edge/dist/main.js) on free loopback ports and N publishers in this process, each replaying
 the benchmark FLV at real-time pace as bench-<i>; measures the edge's CPU time and RSS over the window.
+With --server nms the same publishers go into node-media-server 4 instead (no Redis, no NATS).
 
 Options:
+  --server <list>      edge (default), nms, or edge,nms: each in turn, one combined table
   --publishers <n>     publishers (default 20)
   --seconds <s>        measured window in seconds (default 30)
   --warmup <s>         seconds after all publishers started before the window opens (default 5)
   --chunk-size <n>     publishers' outgoing chunk size (default 4096, as OBS and FFmpeg announce)
-  --pin-server <cpus>  run the edge under \`taskset -c <cpus>\` (e.g. 1)
+  --pin-server <cpus>  run the edge (or NMS) under \`taskset -c <cpus>\` (e.g. 1)
   --pin-load <cpus>    pin this load process with \`taskset -a -cp <cpus>\` (e.g. 0)
   --media, --no-save, --note   as for every scenario
 `;
@@ -132,14 +148,15 @@ that every viewer got every message of the window.
 
 Options:
   --path <p>           cluster (default): publisher -> edge -> NATS -> origin, with a private Redis and NATS;
-                       single: publisher -> the origin's ORIGIN_DIRECT_INGEST_PORT (no edge, no NATS on the path)
+                       single: publisher -> the origin's ORIGIN_DIRECT_INGEST_PORT (no edge, no NATS on the path);
+                       nms: publisher -> node-media-server 4 -> viewers (the peer; no Redis, no NATS)
   --protocol <p>       rtmp (default), http-flv or ws-flv
   --viewers <n>        viewers (default 100)
   --seconds <s>        measured window in seconds (default 30)
   --warmup <s>         seconds after the last viewer connected before the window opens (default 5)
   --connect-seconds <s>  spread the viewers' connections over this long (default 1.5)
   --chunk-size <n>     the publisher's outgoing chunk size (default 4096)
-  --pin-server <cpus>  run the edge and the origin under \`taskset -c <cpus>\`, and pin nats-server there too
+  --pin-server <cpus>  run the edge and the origin (or NMS) under \`taskset -c <cpus>\`, and pin nats-server there
   --pin-load <cpus>    pin this load process with \`taskset -a -cp <cpus>\`
   --wait-load <x>      first wait until the 1-minute load average is below x (default 0: do not wait)
   --matrix             run fanout-matrix instead (its options below)
@@ -152,9 +169,9 @@ Runs the fanout scenario for every combination and prints one combined table (ea
 bench/results/fanout.jsonl).
 
 Options:
-  --paths <list>       default cluster,single
-  --protocols <list>   default rtmp,http-flv (ws-flv also possible)
-  --viewers <list>     default 100,500
+  --paths <list>       default cluster,single,nms
+  --protocols <list>   default rtmp,http-flv,ws-flv
+  --viewers <list>     default 100,800
   --seconds <s>        measured window per run (default 20)
   --wait-load <x>      before each run, wait until the 1-minute load average is below x (default 0.5; 0: never)
   --warmup, --connect-seconds, --chunk-size, --pin-server, --pin-load, --media, --no-save, --note   as for fanout
@@ -202,6 +219,41 @@ const COMMON = {
   note: { type: 'string' },
 } as const;
 
+/** Options of every scenario with servers and a load: COMMON, the publishers' chunk size and the pinning. */
+const LOAD = {
+  ...COMMON,
+  seconds: { type: 'string' },
+  'chunk-size': { type: 'string' },
+  'pin-server': { type: 'string' },
+  'pin-load': { type: 'string' },
+} as const;
+
+/** LOAD and the fan-out scenarios' own: the viewers' connection spread and the quiet-machine wait. */
+const FANOUT_LOAD = {
+  ...LOAD,
+  'connect-seconds': { type: 'string' },
+  'wait-load': { type: 'string' },
+} as const;
+
+/** The matrix's lists (fanout takes --viewers too). */
+const MATRIX_LISTS = {
+  viewers: { type: 'string' },
+  paths: { type: 'string' },
+  protocols: { type: 'string' },
+} as const;
+
+/** What LOAD's options and COMMON's parse to. */
+function loadOptions(values: { 'chunk-size'?: string; 'pin-server'?: string; 'pin-load'?: string; media?: string; save: boolean; note?: string }) {
+  return {
+    chunkSize: positiveInt('chunk-size', values['chunk-size'], 4096, 128),
+    pinServer: cpuList('pin-server', values['pin-server']),
+    pinLoad: cpuList('pin-load', values['pin-load']),
+    media: values.media,
+    save: values.save,
+    note: values.note,
+  };
+}
+
 export function parseCli(argv: string[]): Command {
   const [scenario, ...rest] = argv;
   if (scenario === undefined || scenario === '-h' || scenario === '--help' || scenario === 'help') return { scenario: 'help', text: USAGE };
@@ -227,33 +279,24 @@ export function parseCli(argv: string[]): Command {
         },
       };
     }
-    if (scenario === 'ingest') {
+    if (scenario === 'ingest' || scenario === 'ingest-compare') {
       const { values } = parseArgs({
         args: rest,
         allowNegative: true,
-        options: {
-          ...COMMON,
-          publishers: { type: 'string' },
-          seconds: { type: 'string' },
-          warmup: { type: 'string' },
-          'chunk-size': { type: 'string' },
-          'pin-server': { type: 'string' },
-          'pin-load': { type: 'string' },
-        },
+        options: { ...LOAD, server: { type: 'string' }, publishers: { type: 'string' }, warmup: { type: 'string' } },
       });
       if (values.help) return { scenario: 'help', text: INGEST_USAGE };
+      if (scenario === 'ingest-compare' && values.server !== undefined) throw new UsageError('ingest-compare always runs edge,nms; use ingest --server for others');
+      const fallback: IngestServer[] = scenario === 'ingest' ? ['edge'] : [...INGEST_SERVERS];
+      const servers = listOf('server', values.server, fallback, (v) => oneOf('server', v, INGEST_SERVERS, 'edge'));
       return {
-        scenario,
+        scenario: 'ingest',
         options: {
+          servers: [...new Set(servers)],
           publishers: positiveInt('publishers', values.publishers, 20),
           seconds: positiveNumber('seconds', values.seconds, 30),
           warmup: positiveNumber('warmup', values.warmup, 5, true),
-          chunkSize: positiveInt('chunk-size', values['chunk-size'], 4096, 128),
-          pinServer: cpuList('pin-server', values['pin-server']),
-          pinLoad: cpuList('pin-load', values['pin-load']),
-          media: values.media,
-          save: values.save,
-          note: values.note,
+          ...loadOptions(values),
         },
       };
     }
@@ -262,20 +305,12 @@ export function parseCli(argv: string[]): Command {
         args: rest,
         allowNegative: true,
         options: {
-          ...COMMON,
+          ...FANOUT_LOAD,
+          ...MATRIX_LISTS,
           matrix: { type: 'boolean' },
           path: { type: 'string' },
-          paths: { type: 'string' },
           protocol: { type: 'string' },
-          protocols: { type: 'string' },
-          viewers: { type: 'string' },
-          seconds: { type: 'string' },
           warmup: { type: 'string' },
-          'connect-seconds': { type: 'string' },
-          'chunk-size': { type: 'string' },
-          'pin-server': { type: 'string' },
-          'pin-load': { type: 'string' },
-          'wait-load': { type: 'string' },
         },
       });
       const matrix = scenario === 'fanout-matrix' || values.matrix === true;
@@ -284,13 +319,8 @@ export function parseCli(argv: string[]): Command {
         seconds: positiveNumber('seconds', values.seconds, matrix ? 20 : 30),
         warmup: positiveNumber('warmup', values.warmup, 5, true),
         connectSeconds: positiveNumber('connect-seconds', values['connect-seconds'], 1.5, true),
-        chunkSize: positiveInt('chunk-size', values['chunk-size'], 4096, 128),
-        pinServer: cpuList('pin-server', values['pin-server']),
-        pinLoad: cpuList('pin-load', values['pin-load']),
         waitLoad: positiveNumber('wait-load', values['wait-load'], matrix ? 0.5 : 0, true),
-        media: values.media,
-        save: values.save,
-        note: values.note,
+        ...loadOptions(values),
       };
       if (matrix) {
         for (const single of ['path', 'protocol'] as const) {
@@ -300,9 +330,7 @@ export function parseCli(argv: string[]): Command {
           scenario: 'fanout-matrix',
           options: {
             ...common,
-            paths: listOf('paths', values.paths, [...FANOUT_PATHS], (v) => oneOf('paths', v, FANOUT_PATHS, 'cluster')),
-            protocols: listOf('protocols', values.protocols, ['rtmp', 'http-flv'], (v) => oneOf('protocols', v, FANOUT_PROTOCOLS, 'rtmp')),
-            viewerCounts: listOf('viewers', values.viewers, [100, 500], (v) => positiveInt('viewers', v, 0)),
+            ...matrixLists(values),
           },
         };
       }
@@ -324,5 +352,14 @@ export function parseCli(argv: string[]): Command {
     // parseArgs: unknown option, missing value, ...
     throw new UsageError((err as Error).message);
   }
-  throw new UsageError(`unknown scenario '${scenario}' (chunk-reader, ingest, fanout, fanout-matrix)`);
+  throw new UsageError(`unknown scenario '${scenario}' (chunk-reader, ingest, ingest-compare, fanout, fanout-matrix)`);
+}
+
+/** The fan-out matrix's three lists, with their defaults: every path (the peer included) x every protocol x {100, 800}. */
+function matrixLists(values: { paths?: string; protocols?: string; viewers?: string }): Pick<FanoutMatrixOptions, 'paths' | 'protocols' | 'viewerCounts'> {
+  return {
+    paths: listOf('paths', values.paths, [...FANOUT_PATHS], (v) => oneOf('paths', v, FANOUT_PATHS, 'cluster')),
+    protocols: listOf('protocols', values.protocols, [...FANOUT_PROTOCOLS], (v) => oneOf('protocols', v, FANOUT_PROTOCOLS, 'rtmp')),
+    viewerCounts: listOf('viewers', values.viewers, [100, 800], (v) => positiveInt('viewers', v, 0)),
+  };
 }

@@ -1,23 +1,28 @@
 /**
- * Scenario ingest: N real-time publishers into the real edge process, measuring what the edge spends.
+ * Scenario ingest: N real-time publishers into the real edge process (or into node-media-server 4, the peer, with
+ * `--server nms`), measuring what the server spends.
  *
  * 1. A private redis-server and nats-server start, then the edge from apps/edge/dist/main.js on free loopback
  *    ports (optionally under taskset); it claims each stream in Redis and relays every message over NATS.
+ *    For NMS: bench/dist/nms-main.js (nms-process.ts), no Redis or NATS; it counts each publisher's frames
+ *    (NMS_COUNT_FRAMES=1) and its launcher's /status lists them, the stand-in for the edge's /status below.
  * 2. Publishers bench-0..bench-(N-1) start staggered over the first second: connect, publish, onMetaData, then
  *    the FLV at real-time pace, looping (pacing.ts, publisher.ts).
  * 3. After all are up, a warm-up (default 5 s), then the measured window (default 30 s). At both ends of the
- *    window: the edge's utime+stime from /proc/<pid>/stat (and nats-server's and redis-server's, reported
- *    apart), the bytes the publishers wrote, our own process.cpuUsage(). At the end: the edge's VmRSS/VmHWM, and /status must list all N streams live with
- *    videoFrames higher than at the start of the window.
- * 4. Publishers stop (FCUnpublish, deleteStream, close); one second later every stream in /status `recent` must
- *    have counted exactly the video and audio frames its publisher sent.
+ *    window: the server's utime+stime from /proc/<pid>/stat (and nats-server's and redis-server's, reported
+ *    apart), the bytes the publishers wrote, our own process.cpuUsage(). At the end: the server's VmRSS/VmHWM,
+ *    and /status must list all N streams live with videoFrames higher than at the start of the window.
+ * 4. Publishers stop (FCUnpublish, deleteStream, close); one second later every stream in the edge's /status
+ *    `recent` (NMS: the launcher's frame counts) must have counted exactly the video and audio frames its
+ *    publisher sent.
  */
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { IngestOptions } from './cli';
-import { startEdgeProcess, type EdgeProcess, type EdgeStatus, type EdgeStreamStatus } from './edge-process';
+import type { IngestOptions, IngestServer } from './cli';
+import { startEdgeProcess, type EdgeStreamStatus } from './edge-process';
 import type { BenchMedia } from './media';
+import { startNmsProcess } from './nms-process';
 import { buildTimeline } from './pacing';
 import { readCpuSeconds, readCpuTimes, readMemory } from './procfs';
 import { PacedPublisher, emptyCounters, type PublisherCounters } from './publisher';
@@ -36,7 +41,11 @@ export interface IngestResult {
   failures: string[];
   windowSeconds: number;
   ingest: { bytes: number; mbitPerSecond: number; messages: number; videoFrames: number; audioFrames: number };
-  edge: {
+  /** The server ingested into: the edge, or NMS. */
+  server: {
+    name: IngestServer;
+    /** node-media-server's version, for nms. */
+    version: string | undefined;
     pid: number;
     cpuSeconds: number;
     /** The user/system split of cpuSeconds. */
@@ -51,8 +60,8 @@ export interface IngestResult {
     idleRssMiB: number;
   };
   load: { cpuSeconds: number; cpuPercent: number; drainWaits: number; meanLagMs: number; maxLagMs: number };
-  /** CPU seconds of the edge's private NATS and Redis over the same window (not part of the edge's figure). */
-  services: { natsCpuSeconds: number; redisCpuSeconds: number };
+  /** CPU seconds of the edge's private NATS and Redis over the same window (not part of the edge's figure); null for NMS. */
+  services: { natsCpuSeconds: number; redisCpuSeconds: number } | null;
   check: {
     liveAtStart: number;
     liveAtEnd: number;
@@ -62,7 +71,8 @@ export interface IngestResult {
     videoFramesReceived: number;
     audioFramesSent: number;
     audioFramesReceived: number;
-    edgeProblems: string[];
+    /** The server's log lines at warn level or above. */
+    serverProblems: string[];
   };
   streams: StreamCheck[];
 }
@@ -81,42 +91,108 @@ function sumCounters(publishers: PacedPublisher[]): PublisherCounters {
   return total;
 }
 
-function benchStreams(list: EdgeStreamStatus[]): Map<string, EdgeStreamStatus> {
+/** Per bench stream, its frame counts as the server saw them. */
+type FrameCounts = Map<string, { videoFrames: number; audioFrames: number }>;
+
+function benchStreams(list: Array<{ name: string; videoFrames: number; audioFrames: number }>): FrameCounts {
   return new Map(list.filter((s) => s.name.startsWith('bench-')).map((s) => [s.name, s]));
 }
 
 const MiB = 1024 * 1024;
 
-export async function runIngest(options: IngestOptions, media: BenchMedia, log: (line: string) => void): Promise<IngestResult> {
+/** What the scenario needs of the server: the edge, or NMS through its launcher's /status. */
+interface IngestTarget {
+  name: IngestServer;
+  version: string | undefined;
+  pid: number;
+  rtmpPort: number;
+  natsPid: number | undefined;
+  redisPid: number | undefined;
+  process: { exitStatus(): { code: number | null; signal: string | null } | undefined; output(): string };
+  /** Live bench streams and their frame counts so far. */
+  live(): Promise<FrameCounts>;
+  /** After the publishers stopped: every bench stream's frames since its publish started. */
+  ended(): Promise<FrameCounts>;
+  /** A note when a stream is missing from ended() (the edge keeps only the last 50). */
+  missingNote: string;
+  problems(): string[];
+  stop(): Promise<void>;
+}
+
+async function startTarget(server: IngestServer, pinServer: string | undefined): Promise<IngestTarget> {
+  if (server === 'nms') {
+    const nms = await startNmsProcess({ pinServer, countFrames: true });
+    const frames = async (): Promise<FrameCounts> =>
+      new Map(Object.entries((await nms.status()).frames).map(([path, count]) => [path.split('/')[2] ?? path, count]));
+    return {
+      name: 'nms',
+      version: nms.version,
+      pid: nms.pid,
+      rtmpPort: nms.rtmpPort,
+      natsPid: undefined,
+      redisPid: undefined,
+      process: nms.process,
+      live: async () =>
+        benchStreams((await nms.status()).streams.filter((s) => s.status === 'publishing').map((s) => ({ name: s.name, videoFrames: s.videoFrames ?? 0, audioFrames: s.audioFrames ?? 0 }))),
+      ended: async () => benchStreams([...(await frames())].map(([name, c]) => ({ name, ...c }))),
+      missingNote: '',
+      problems: () => nms.problems(),
+      stop: () => nms.stop(),
+    };
+  }
+  const edge = await startEdgeProcess({ pinServer });
+  return {
+    name: 'edge',
+    version: undefined,
+    pid: edge.pid,
+    rtmpPort: edge.rtmpPort,
+    natsPid: edge.services.nats.process.pid,
+    redisPid: edge.services.redis.process.pid,
+    process: edge.process,
+    live: async () => benchStreams((await edge.status()).streams),
+    ended: async () => {
+      // Ended streams, newest first; the edge keeps the last 50.
+      const ended = new Map<string, EdgeStreamStatus>();
+      for (const s of (await edge.status()).recent) if (s.name.startsWith('bench-') && !ended.has(s.name)) ended.set(s.name, s);
+      return ended;
+    },
+    missingNote: ': the edge keeps only the last 50',
+    problems: () => edge.problems(),
+    stop: () => edge.stop(),
+  };
+}
+
+export async function runIngest(server: IngestServer, options: IngestOptions, media: BenchMedia, log: (line: string) => void): Promise<IngestResult> {
   if (options.pinLoad) {
     execFileSync('taskset', ['-a', '-cp', options.pinLoad, String(process.pid)], { stdio: 'ignore' });
     log(`load process ${process.pid} pinned to CPU ${options.pinLoad}`);
   }
   const timeline = buildTimeline(media.tags);
   const failures: string[] = [];
-  const edge: EdgeProcess = await startEdgeProcess({ pinServer: options.pinServer });
-  log(`edge pid ${edge.pid} on rtmp 127.0.0.1:${edge.rtmpPort}, http ${edge.httpPort}${options.pinServer ? `, pinned to CPU ${options.pinServer}` : ''}`);
-  const publishers = Array.from({ length: options.publishers }, (_, i) => new PacedPublisher(i, edge.rtmpPort, timeline, media.metadata, options.chunkSize));
+  const target = await startTarget(server, options.pinServer);
+  const label = server === 'nms' ? `node-media-server ${target.version}` : 'edge';
+  log(`${label} pid ${target.pid} on rtmp 127.0.0.1:${target.rtmpPort}${options.pinServer ? `, pinned to CPU ${options.pinServer}` : ''}`);
+  const publishers = Array.from({ length: options.publishers }, (_, i) => new PacedPublisher(i, target.rtmpPort, timeline, media.metadata, options.chunkSize));
 
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) return;
     interrupted = true;
-    log(`${signal}: stopping publishers and the edge`);
+    log(`${signal}: stopping publishers and the ${server}`);
     for (const p of publishers) p.destroy();
-    void edge.stop().finally(() => process.exit(130));
+    void target.stop().finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   let phase = 'start';
   const t0 = performance.now();
-  let last = { t: t0, edgeCpu: readCpuSeconds(edge.pid), bench: process.cpuUsage(), bytes: 0 };
+  let last = { t: t0, serverCpu: readCpuSeconds(target.pid), bench: process.cpuUsage(), bytes: 0 };
   const ticker = setInterval(() => {
     const now = performance.now();
-    let edgeCpu = last.edgeCpu;
+    let serverCpu = last.serverCpu;
     try {
-      edgeCpu = readCpuSeconds(edge.pid);
+      serverCpu = readCpuSeconds(target.pid);
     } catch {
       // exited; reported below
     }
@@ -127,20 +203,20 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
     log(
       `${phase.padEnd(8)} ${((now - t0) / 1000).toFixed(0).padStart(3)} s  publishers ${publishers.filter((p) => p.up).length}/${publishers.length}` +
         `  sent ${(total.bytes / 1e6).toFixed(1)} MB (${((total.bytes - last.bytes) / 1e6 / dt).toFixed(2)} MB/s)` +
-        `  edge CPU ${(((edgeCpu - last.edgeCpu) / dt) * 100).toFixed(1)}%  bench CPU ${((benchCpu / dt) * 100).toFixed(1)}%  drain waits ${total.drainWaits}`,
+        `  ${server} CPU ${(((serverCpu - last.serverCpu) / dt) * 100).toFixed(1)}%  bench CPU ${((benchCpu / dt) * 100).toFixed(1)}%  drain waits ${total.drainWaits}`,
     );
-    last = { t: now, edgeCpu, bench, bytes: total.bytes };
+    last = { t: now, serverCpu, bench, bytes: total.bytes };
   }, 1000);
 
   const assertHealthy = (): void => {
-    const exit = edge.process.exitStatus();
-    if (exit) throw new Error(`the edge exited (${exit.code ?? exit.signal}):\n${edge.process.output().slice(-2000)}`);
+    const exit = target.process.exitStatus();
+    if (exit) throw new Error(`the ${server} exited (${exit.code ?? exit.signal}):\n${target.process.output().slice(-2000)}`);
     const failed = publishers.filter((p) => p.error);
     if (failed.length > 0) throw new Error(`${failed.length} publisher(s) failed: ${failed.map((p) => p.error?.message).join('; ')}`);
   };
 
   try {
-    const idle = readMemory(edge.pid);
+    const idle = readMemory(target.pid);
     phase = 'starting';
     const spacing = 1000 / options.publishers;
     await Promise.all(publishers.map(async (p, i) => {
@@ -151,51 +227,45 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
     await sleep(options.warmup * 1000);
     assertHealthy();
 
-    const statusStart = await edge.status();
+    const startStreams = await target.live();
     phase = 'measure';
     for (const p of publishers) p.counters.lagMaxMs = 0;
-    const natsPid = edge.services.nats.process.pid;
-    const redisPid = edge.services.redis.process.pid;
+    const { natsPid, redisPid } = target;
     const snapshot = () => ({
       t: performance.now(),
-      cpu: readCpuTimes(edge.pid),
-      nats: readCpuSeconds(natsPid),
-      redis: readCpuSeconds(redisPid),
+      cpu: readCpuTimes(target.pid),
+      nats: natsPid !== undefined ? readCpuSeconds(natsPid) : 0,
+      redis: redisPid !== undefined ? readCpuSeconds(redisPid) : 0,
       bench: process.cpuUsage(),
       sent: sumCounters(publishers),
     });
     const w0 = snapshot();
     await sleep(options.seconds * 1000);
     const w1 = snapshot();
-    const memory = readMemory(edge.pid);
-    const statusEnd = await edge.status();
+    const memory = readMemory(target.pid);
+    const endStreams = await target.live();
     assertHealthy();
 
     phase = 'stopping';
     await Promise.all(publishers.map((p) => p.stop()));
     await sleep(1000);
-    const final: EdgeStatus = await edge.status();
+    const ended = await target.ended();
     clearInterval(ticker);
 
     const windowSeconds = (w1.t - w0.t) / 1000;
     const bytes = w1.sent.bytes - w0.sent.bytes;
     const messages = w1.sent.messages - w0.sent.messages;
-    const edgeUser = w1.cpu.user - w0.cpu.user;
-    const edgeSystem = w1.cpu.system - w0.cpu.system;
-    const edgeCpu = edgeUser + edgeSystem;
+    const serverUser = w1.cpu.user - w0.cpu.user;
+    const serverSystem = w1.cpu.system - w0.cpu.system;
+    const serverCpu = serverUser + serverSystem;
     const benchCpu = (w1.bench.user + w1.bench.system - w0.bench.user - w0.bench.system) / 1e6;
 
-    const startStreams = benchStreams(statusStart.streams);
-    const endStreams = benchStreams(statusEnd.streams);
     let framesIncreasing = 0;
     for (const [name, s] of endStreams) if (s.videoFrames > (startStreams.get(name)?.videoFrames ?? Infinity)) framesIncreasing++;
     if (startStreams.size !== options.publishers) failures.push(`${startStreams.size}/${options.publishers} streams live in /status at the start of the window`);
     if (endStreams.size !== options.publishers) failures.push(`${endStreams.size}/${options.publishers} streams live in /status at the end of the window`);
     if (framesIncreasing !== options.publishers) failures.push(`videoFrames increased during the window on ${framesIncreasing}/${options.publishers} streams`);
 
-    // Ended streams, newest first; the edge keeps the last 50.
-    const ended = new Map<string, EdgeStreamStatus>();
-    for (const s of final.recent) if (s.name.startsWith('bench-') && !ended.has(s.name)) ended.set(s.name, s);
     const streams: StreamCheck[] = publishers.map((p) => {
       const s = ended.get(p.name);
       const check = {
@@ -212,11 +282,11 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
       const missing = streams.filter((s) => s.videoReceived === undefined).length;
       failures.push(
         `frame counts differ on ${streams.length - matched} stream(s)` +
-          (missing > 0 ? ` (${missing} not in /status recent${options.publishers > 50 ? ': the edge keeps only the last 50' : ''})` : ''),
+          (missing > 0 ? ` (${missing} not in /status${options.publishers > 50 ? target.missingNote : ''})` : ''),
       );
     }
-    const edgeProblems = edge.problems();
-    if (edgeProblems.length > 0) failures.push(`the edge logged ${edgeProblems.length} warning/error line(s)`);
+    const serverProblems = target.problems();
+    if (serverProblems.length > 0) failures.push(`the ${server} logged ${serverProblems.length} warning/error line(s)`);
     if (w1.sent.drainWaits > 0) log(`note: publishers waited for 'drain' ${w1.sent.drainWaits} time(s)`);
 
     return {
@@ -230,13 +300,15 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
         videoFrames: w1.sent.videoFrames - w0.sent.videoFrames,
         audioFrames: w1.sent.audioFrames - w0.sent.audioFrames,
       },
-      edge: {
-        pid: edge.pid,
-        cpuSeconds: edgeCpu,
-        userSeconds: edgeUser,
-        systemSeconds: edgeSystem,
-        cpuPercent: (edgeCpu / windowSeconds) * 100,
-        cpuSecondsPerGB: edgeCpu / (bytes / 1e9),
+      server: {
+        name: server,
+        version: target.version,
+        pid: target.pid,
+        cpuSeconds: serverCpu,
+        userSeconds: serverUser,
+        systemSeconds: serverSystem,
+        cpuPercent: (serverCpu / windowSeconds) * 100,
+        cpuSecondsPerGB: serverCpu / (bytes / 1e9),
         rssMiB: memory.rss / MiB,
         peakRssMiB: memory.hwm / MiB,
         idleRssMiB: idle.rss / MiB,
@@ -248,7 +320,7 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
         meanLagMs: messages > 0 ? (w1.sent.lagSumMs - w0.sent.lagSumMs) / messages : 0,
         maxLagMs: w1.sent.lagMaxMs,
       },
-      services: { natsCpuSeconds: w1.nats - w0.nats, redisCpuSeconds: w1.redis - w0.redis },
+      services: natsPid !== undefined ? { natsCpuSeconds: w1.nats - w0.nats, redisCpuSeconds: w1.redis - w0.redis } : null,
       check: {
         liveAtStart: startStreams.size,
         liveAtEnd: endStreams.size,
@@ -258,14 +330,14 @@ export async function runIngest(options: IngestOptions, media: BenchMedia, log: 
         videoFramesReceived: streams.reduce((n, s) => n + (s.videoReceived ?? 0), 0),
         audioFramesSent: streams.reduce((n, s) => n + s.audioSent, 0),
         audioFramesReceived: streams.reduce((n, s) => n + (s.audioReceived ?? 0), 0),
-        edgeProblems: edgeProblems.slice(0, 20),
+        serverProblems: serverProblems.slice(0, 20),
       },
       streams,
     };
   } finally {
     clearInterval(ticker);
     for (const p of publishers) p.destroy();
-    await edge.stop();
+    await target.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

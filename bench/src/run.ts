@@ -5,12 +5,23 @@
  */
 import { relative } from 'node:path';
 import { measureChunkReader, encodeChunkStream, type ChunkReaderResult } from './chunk-reader-bench';
-import { parseCli, UsageError, type ChunkReaderOptions, type FanoutMatrixOptions, type FanoutOptions, type IngestOptions } from './cli';
+import {
+  parseCli,
+  UsageError,
+  type ChunkReaderOptions,
+  type FanoutMatrixOptions,
+  type FanoutOptions,
+  type FanoutPath,
+  type IngestOptions,
+  type IngestServer,
+} from './cli';
 import { runFanout, waitForQuietMachine, type FanoutResult } from './fanout-bench';
-import { runIngest } from './ingest-bench';
+import { runIngest, type IngestResult } from './ingest-bench';
 import { benchMediaCommand, ensureBenchMedia, loadMedia, type BenchMedia } from './media';
+import { nmsVersion } from './nms-process';
 import { ROOT } from './paths';
 import { appendResult, fixed, machineInfo, markdownTable, round } from './report';
+import { failedFanoutRow, FANOUT_HEADERS, fanoutRow, ingestRow, INGEST_HEADERS, INGEST_STREAM_HEADERS, ingestServerLabel, ingestStreamRows } from './tables';
 
 const log = (line: string): void => {
   process.stderr.write(`[bench] ${line}\n`);
@@ -92,16 +103,15 @@ async function chunkReader(options: ChunkReaderOptions): Promise<number> {
   return 0;
 }
 
-async function ingest(options: IngestOptions): Promise<number> {
-  const media = await prepareMedia(options.media);
-  const started = new Date();
-  const result = await runIngest(options, media, log);
-  const record = {
+
+function ingestRecord(options: IngestOptions, media: PreparedMedia, started: Date, result: IngestResult): object {
+  return {
     scenario: 'ingest',
     date: started.toISOString(),
     machine: machineInfo(),
     note: options.note,
     options: {
+      server: result.server.name,
       publishers: options.publishers,
       seconds: options.seconds,
       warmup: options.warmup,
@@ -114,16 +124,16 @@ async function ingest(options: IngestOptions): Promise<number> {
     failures: result.failures,
     windowSeconds: round(result.windowSeconds, 3),
     ingest: { ...result.ingest, mbitPerSecond: round(result.ingest.mbitPerSecond, 2) },
-    edge: {
-      ...result.edge,
-      cpuSeconds: round(result.edge.cpuSeconds, 2),
-      userSeconds: round(result.edge.userSeconds, 2),
-      systemSeconds: round(result.edge.systemSeconds, 2),
-      cpuPercent: round(result.edge.cpuPercent, 1),
-      cpuSecondsPerGB: round(result.edge.cpuSecondsPerGB, 2),
-      rssMiB: round(result.edge.rssMiB, 1),
-      peakRssMiB: round(result.edge.peakRssMiB, 1),
-      idleRssMiB: round(result.edge.idleRssMiB, 1),
+    server: {
+      ...result.server,
+      cpuSeconds: round(result.server.cpuSeconds, 2),
+      userSeconds: round(result.server.userSeconds, 2),
+      systemSeconds: round(result.server.systemSeconds, 2),
+      cpuPercent: round(result.server.cpuPercent, 1),
+      cpuSecondsPerGB: round(result.server.cpuSecondsPerGB, 2),
+      rssMiB: round(result.server.rssMiB, 1),
+      peakRssMiB: round(result.server.peakRssMiB, 1),
+      idleRssMiB: round(result.server.idleRssMiB, 1),
     },
     load: {
       ...result.load,
@@ -132,56 +142,47 @@ async function ingest(options: IngestOptions): Promise<number> {
       meanLagMs: round(result.load.meanLagMs, 2),
       maxLagMs: round(result.load.maxLagMs, 1),
     },
-    services: { natsCpuSeconds: round(result.services.natsCpuSeconds, 2), redisCpuSeconds: round(result.services.redisCpuSeconds, 2) },
+    services: result.services && { natsCpuSeconds: round(result.services.natsCpuSeconds, 2), redisCpuSeconds: round(result.services.redisCpuSeconds, 2) },
     check: result.check,
     streams: result.streams,
   };
-  await save('ingest', record, options.save);
-  const m = record.machine;
-  const pin = options.pinServer ? `edge pinned to CPU ${options.pinServer}` : 'edge not pinned';
-  process.stdout.write(
-    `\nIngest into the edge, ${m.cpuModel} (${m.cores} cores), Node ${m.node}, ${record.date.slice(0, 10)}; ${pin}; chunk size ${options.chunkSize}\n\n`,
-  );
-  const { edge, load, check } = result;
-  process.stdout.write(
-    `${markdownTable(
-      ['publishers', 'window s', 'ingest Mbit/s', 'edge CPU-s (user+sys)', 'edge CPU', 'edge CPU-s/GB', 'edge RSS MiB (idle/end/peak)', 'nats-server CPU-s', 'bench CPU', 'drain waits', 'lag ms (mean/max)', 'video frames sent/received', 'streams OK'],
-      [
-        [
-          options.publishers,
-          fixed(result.windowSeconds, 1),
-          fixed(result.ingest.mbitPerSecond, 1),
-          `${fixed(edge.cpuSeconds, 2)} (${fixed(edge.userSeconds, 2)}+${fixed(edge.systemSeconds, 2)})`,
-          `${fixed(edge.cpuPercent, 1)}%`,
-          fixed(edge.cpuSecondsPerGB, 2),
-          `${fixed(edge.idleRssMiB, 0)} / ${fixed(edge.rssMiB, 0)} / ${fixed(edge.peakRssMiB, 0)}`,
-          fixed(result.services.natsCpuSeconds, 2),
-          `${fixed(load.cpuPercent, 1)}%`,
-          load.drainWaits,
-          `${fixed(load.meanLagMs, 2)} / ${fixed(load.maxLagMs, 1)}`,
-          `${check.videoFramesSent} / ${check.videoFramesReceived}`,
-          `${check.streamsMatched}/${options.publishers}`,
-        ],
-      ],
-    )}\n\n`,
-  );
-  process.stdout.write(
-    `${markdownTable(
-      ['stream', 'video sent', 'video received', 'audio sent', 'audio received', 'match'],
-      result.streams.map((s) => [s.name, s.videoSent, s.videoReceived ?? '-', s.audioSent, s.audioReceived ?? '-', s.match ? 'yes' : 'NO']),
-    )}\n`,
-  );
-  if (!result.ok) {
-    for (const failure of result.failures) log(`FAILED: ${failure}`);
-    for (const line of check.edgeProblems) log(`edge: ${line}`);
-    return 1;
+}
+
+async function ingest(options: IngestOptions): Promise<number> {
+  const media = await prepareMedia(options.media);
+  const results: IngestResult[] = [];
+  const errors: Array<{ server: IngestServer; error: string }> = [];
+  for (const server of options.servers) {
+    const started = new Date();
+    log(`ingest: ${options.publishers} publishers into the ${server === 'nms' ? `node-media-server ${nmsVersion() ?? ''}` : 'edge'}, ${options.seconds} s window after ${options.warmup} s warm-up`);
+    try {
+      const result = await runIngest(server, options, media, log);
+      await save('ingest', ingestRecord(options, media, started, result), options.save);
+      results.push(result);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`ingest into ${server} failed: ${message}`);
+      errors.push({ server, error: message });
+    }
   }
-  return 0;
+  const m = machineInfo();
+  const pin = options.pinServer ? `server pinned to CPU ${options.pinServer}` : 'server not pinned';
+  const load = options.pinLoad ? `load pinned to CPU ${options.pinLoad}` : 'load not pinned';
+  process.stdout.write(
+    `\nIngest of ${options.publishers} real-time 720p30 publishers, ${m.cpuModel} (${m.cores} cores), Node ${m.node}, ${new Date().toISOString().slice(0, 10)}; ` +
+      `${pin}, ${load}; chunk size ${options.chunkSize}\n\n`,
+  );
+  process.stdout.write(`${markdownTable(INGEST_HEADERS, results.map((r) => ingestRow(options.publishers, r)))}\n\n`);
+  process.stdout.write(`${markdownTable(INGEST_STREAM_HEADERS, results.flatMap((r) => ingestStreamRows(r)))}\n`);
+  for (const r of results) {
+    for (const failure of r.failures) log(`FAILED (${ingestServerLabel(r)}): ${failure}`);
+    for (const line of r.check.serverProblems) log(`${r.server.name}: ${line}`);
+  }
+  for (const e of errors) log(`FAILED (${e.server}): ${e.error}`);
+  return errors.length === 0 && results.every((r) => r.ok) ? 0 : 1;
 }
 
 type PreparedMedia = BenchMedia & { command: string | undefined };
-
-const ms = (value: number): string => (Number.isFinite(value) ? fixed(value, value < 10 ? 2 : 1) : '-');
 
 function fanoutRecord(options: FanoutOptions, media: PreparedMedia, started: Date, result: FanoutResult): object {
   const r2 = (v: number) => round(v, 2);
@@ -192,6 +193,8 @@ function fanoutRecord(options: FanoutOptions, media: PreparedMedia, started: Dat
     machine: machineInfo(),
     loadAverageAtStart: r2(result.loadAverageAtStart),
     note: options.note,
+    server: result.serverName,
+    peer: result.peerVersion ? { name: 'node-media-server', version: result.peerVersion } : undefined,
     options: {
       path: options.path,
       protocol: options.protocol,
@@ -241,8 +244,8 @@ function fanoutRecord(options: FanoutOptions, media: PreparedMedia, started: Dat
       systemSeconds: r2(result.edge.systemSeconds),
       cpuPercent: round(result.edge.cpuPercent, 1),
     },
-    nats: { cpuSeconds: r2(result.nats.cpuSeconds), cpuPercent: round(result.nats.cpuPercent, 1) },
-    redis: { cpuSeconds: r2(result.redis.cpuSeconds) },
+    nats: result.nats && { cpuSeconds: r2(result.nats.cpuSeconds), cpuPercent: round(result.nats.cpuPercent, 1) },
+    redis: result.redis && { cpuSeconds: r2(result.redis.cpuSeconds) },
     total: { cpuSeconds: r2(result.total.cpuSeconds), cpuPercent: round(result.total.cpuPercent, 1), cpuSecondsPerGB: r2(result.total.cpuSecondsPerGB) },
     load: {
       cpuSeconds: r2(result.load.cpuSeconds),
@@ -276,34 +279,6 @@ function fanoutRecord(options: FanoutOptions, media: PreparedMedia, started: Dat
   };
 }
 
-const FANOUT_HEADERS = [
-  'path', 'protocol', 'viewers', 'delivered Mbit/s', 'origin CPU', '**origin CPU-s/GB**', 'edge + nats CPU', 'total CPU-s/GB',
-  'latency ms p50 / p90 / p99 / max', 'origin RSS MiB idle / end', 'RSS per viewer KiB', 'bench CPU', 'bench event-loop delay p99 / max ms',
-  'other processes CPU', 'messages min / median %', 'ok',
-];
-
-function fanoutRow(options: FanoutOptions, r: FanoutResult): Array<string | number> {
-  const l = r.latency;
-  const c = r.check;
-  return [
-    options.path,
-    options.protocol,
-    options.viewers,
-    fixed(r.delivery.mbitPerSecond, 0),
-    `${fixed(r.origin.cpuPercent, 1)}%`,
-    fixed(r.origin.cpuSecondsPerGB, 2),
-    r.edge ? `${fixed(r.edge.cpuPercent, 1)}% + ${fixed(r.nats.cpuPercent, 1)}%` : '-',
-    fixed(r.total.cpuSecondsPerGB, 2),
-    `${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.max)}`,
-    `${fixed(r.origin.idleRssMiB, 0)} / ${fixed(r.origin.rssMiB, 0)}`,
-    fixed(r.origin.rssPerViewerKiB, 0),
-    `${fixed(r.load.cpuPercent, 0)}%`,
-    `${ms(r.load.eventLoopDelayMs.p99)} / ${ms(r.load.eventLoopDelayMs.max)}`,
-    `${fixed(r.system.otherProcessesCpuPercent, 0)}%`,
-    `${fixed(c.deliveredPercent.min, 1)} / ${fixed(c.deliveredPercent.median, 1)}`,
-    r.ok ? 'yes' : 'NO',
-  ];
-}
 
 async function fanoutOnce(options: FanoutOptions, media: PreparedMedia): Promise<FanoutResult> {
   await waitForQuietMachine(options.waitLoad, log);
@@ -317,17 +292,31 @@ async function fanoutOnce(options: FanoutOptions, media: PreparedMedia): Promise
   return result;
 }
 
-function fanoutHeading(options: FanoutOptions | FanoutMatrixOptions, windowText: string): string {
+/** What the node-media-server peer is, for the headings of tables that have nms rows. */
+function peerLine(paths: readonly FanoutPath[]): string {
+  if (!paths.includes('nms')) return '';
+  return (
+    `nms = node-media-server ${nmsVersion() ?? '(not installed)'} from npm, run by bench/dist/nms-main.js: RTMP and HTTP/WS-FLV ` +
+    'on loopback, its default GOP cache, log level warn, no auth, recording, webhook, API or webadmin; ' +
+    "it has no slow-viewer limit (it buffers without bound), so the origin's dropped-frame figures have no counterpart.\n\n"
+  );
+}
+
+function fanoutHeading(options: { pinServer: string | undefined; pinLoad: string | undefined }, paths: readonly FanoutPath[], windowText: string): string {
   const m = machineInfo();
-  const pin = options.pinServer ? `servers (edge, origin, nats-server) pinned to CPU ${options.pinServer}` : 'servers not pinned';
+  const names = new Set(paths.flatMap((p) => (p === 'cluster' ? ['edge', 'origin', 'nats-server'] : p === 'single' ? ['origin', 'nats-server'] : ['NMS'])));
+  const pin = options.pinServer ? `servers (${[...names].join(', ')}) pinned to CPU ${options.pinServer}` : 'servers not pinned';
   const load = options.pinLoad ? `load pinned to CPU ${options.pinLoad}` : 'load not pinned';
-  return `\nFan-out of one 720p30 stream (2.66 Mbit/s), ${m.cpuModel} (${m.cores} cores), Node ${m.node}, ${new Date().toISOString().slice(0, 10)}; ${pin}, ${load}; ${windowText}\n\n`;
+  return (
+    `\nFan-out of one 720p30 stream (2.66 Mbit/s), ${m.cpuModel} (${m.cores} cores), Node ${m.node}, ${new Date().toISOString().slice(0, 10)}; ` +
+    `${pin}, ${load}; ${windowText}\n\n${peerLine(paths)}`
+  );
 }
 
 async function fanout(options: FanoutOptions): Promise<number> {
   const media = await prepareMedia(options.media);
   const result = await fanoutOnce(options, media);
-  process.stdout.write(fanoutHeading(options, `${fixed(result.windowSeconds, 1)} s window`));
+  process.stdout.write(fanoutHeading(options, [options.path], `${fixed(result.windowSeconds, 1)} s window`));
   process.stdout.write(`${markdownTable(FANOUT_HEADERS, [fanoutRow(options, result)])}\n`);
   return result.ok ? 0 : 1;
 }
@@ -336,6 +325,7 @@ async function fanoutMatrix(options: FanoutMatrixOptions): Promise<number> {
   const media = await prepareMedia(options.media);
   const runs: Array<{ options: FanoutOptions; result: FanoutResult | undefined; error?: string }> = [];
   const { paths, protocols, viewerCounts, ...common } = options;
+  // Paths innermost: each of our rows has the peer's row for the same protocol and viewers right beside it.
   const combos: FanoutOptions[] = [];
   for (const viewers of viewerCounts) for (const protocol of protocols) for (const path of paths) combos.push({ ...common, path, protocol, viewers });
   for (const [i, combo] of combos.entries()) {
@@ -348,9 +338,8 @@ async function fanoutMatrix(options: FanoutMatrixOptions): Promise<number> {
       runs.push({ options: combo, result: undefined, error: message });
     }
   }
-  process.stdout.write(fanoutHeading(options, `${options.seconds} s window per run after ${options.warmup} s warm-up`));
-  const failedRow = (o: FanoutOptions): Array<string | number> => [o.path, o.protocol, o.viewers, ...FANOUT_HEADERS.slice(3, -1).map(() => '-'), 'NO (error)'];
-  process.stdout.write(`${markdownTable(FANOUT_HEADERS, runs.map((r) => (r.result ? fanoutRow(r.options, r.result) : failedRow(r.options))))}\n`);
+  process.stdout.write(fanoutHeading(options, paths, `${options.seconds} s window per run after ${options.warmup} s warm-up`));
+  process.stdout.write(`${markdownTable(FANOUT_HEADERS, runs.map((r) => (r.result ? fanoutRow(r.options, r.result) : failedFanoutRow(r.options))))}\n`);
   const failed = runs.filter((r) => !r.result?.ok);
   for (const r of failed) log(`FAILED: ${r.options.path} ${r.options.protocol} ${r.options.viewers}: ${r.error ?? r.result?.failures.join('; ')}`);
   return failed.length === 0 ? 0 : 1;
