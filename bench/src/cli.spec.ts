@@ -87,9 +87,30 @@ describe('parseCli', () => {
     expect(help.scenario === 'help' && help.text).toMatch(/--server <list>/);
   });
 
+  it('has the capacity defaults and reads its options', () => {
+    expect(parseCli(['capacity'])).toEqual({
+      scenario: 'capacity',
+      options: {
+        path: 'cluster', protocol: 'rtmp', steps: [100, 200, 400, 800, 1200, 1600, 2000, 2400, 2800, 3200], seconds: 10, settle: 3,
+        connectSeconds: 2, chunkSize: 4096, pinServer: undefined, pinLoad: undefined, waitLoad: 0, maxP99Ms: 1000, maxLossPercent: 1,
+        maxLoadCpuPercent: 90, media: undefined, save: true, note: undefined,
+      },
+    });
+    expect(
+      parseCli(['capacity', '--path', 'nms', '--protocol', 'http-flv', '--steps', '10,20', '--seconds', '5', '--settle', '0', '--max-p99-ms', '500', '--max-loss', '0', '--max-load-cpu', '80']),
+    ).toMatchObject({ options: { path: 'nms', protocol: 'http-flv', steps: [10, 20], seconds: 5, settle: 0, maxP99Ms: 500, maxLossPercent: 0, maxLoadCpuPercent: 80 } });
+    const help = parseCli(['capacity', '--help']);
+    expect(help.scenario === 'help' && help.text).toMatch(/--steps/);
+  });
+
   it.each([
     [['ingest', '--server', 'srs'], /--server must be one of edge, nms/],
     [['ingest-compare', '--server', 'edge'], /ingest-compare always runs edge,nms/],
+    [['capacity', '--steps', '100,100'], /--steps must increase/],
+    [['capacity', '--steps', '200,100'], /--steps must increase/],
+    [['capacity', '--steps', '0,100'], /--steps must be an integer >= 1/],
+    [['capacity', '--path', 'srs'], /--path must be one of/],
+    [['capacity', '--paths', 'nms'], /paths/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCli(argv)).toThrow(UsageError);
     expect(() => parseCli(argv)).toThrow(message);

@@ -79,13 +79,39 @@ export interface FanoutMatrixOptions extends FanoutCommonOptions {
   viewerCounts: number[];
 }
 
+export interface CapacityOptions {
+  path: FanoutPath;
+  protocol: FanoutProtocol;
+  /** Viewer counts, increasing; each step adds viewers up to the next count. */
+  steps: number[];
+  /** Measured window per step, seconds. */
+  seconds: number;
+  /** Seconds between a step's last viewer connecting and its window. */
+  settle: number;
+  /** Seconds over which each step's new viewers connect. */
+  connectSeconds: number;
+  chunkSize: number;
+  pinServer: string | undefined;
+  pinLoad: string | undefined;
+  waitLoad: number;
+  /** A step fails when its p99 latency is above this (ms) ... */
+  maxP99Ms: number;
+  /** ... or its loss (messages not received, disconnects and failed connections included) above this (%). */
+  maxLossPercent: number;
+  /** The load process counts as saturated at this much of one core (%) over a window. */
+  maxLoadCpuPercent: number;
+  media: string | undefined;
+  save: boolean;
+  note: string | undefined;
+}
+
 export type Command =
   | { scenario: 'help'; text: string }
   | { scenario: 'chunk-reader'; options: ChunkReaderOptions }
   | { scenario: 'ingest'; options: IngestOptions }
   | { scenario: 'fanout'; options: FanoutOptions }
-  | { scenario: 'fanout-matrix'; options: FanoutMatrixOptions };
-
+  | { scenario: 'fanout-matrix'; options: FanoutMatrixOptions }
+  | { scenario: 'capacity'; options: CapacityOptions };
 
 export class UsageError extends Error {}
 
@@ -100,6 +126,8 @@ Scenarios:
                  node-media-server: --path nms): server CPU-s per GB delivered, publisher-to-viewer latency,
                  RSS per viewer, delivery checks
   fanout-matrix  fanout for {cluster, single, nms} x {rtmp, http-flv, ws-flv} x {100, 800} viewers, one table
+  capacity       one publisher, viewers stepped up until p99 latency > 1 s or loss > 1 % (or the load tool
+                 saturates): the largest passing step
 
 Common options:
   --media <file>       FLV to use instead of the generated bench/media stream
@@ -177,6 +205,29 @@ Options:
   --warmup, --connect-seconds, --chunk-size, --pin-server, --pin-load, --media, --no-save, --note   as for fanout
 `;
 
+export const CAPACITY_USAGE = `Usage: npm run bench -- capacity [options]
+
+One publisher replays the benchmark FLV at real-time pace; viewers are added step by step on one server (each step
+tops the playing viewers up to the next count). Each step waits --settle seconds, then measures a --seconds window:
+p99 latency from the publisher's write to the viewers' receive, and loss (the window's messages the step's viewers
+did not receive; viewers that failed to connect or were disconnected count as receiving nothing after that). The
+run stops at the first failing step (p99 > --max-p99-ms or loss > --max-loss) or when this load process is
+saturated (its CPU >= --max-load-cpu % of a core); the capacity is the largest passing step, a lower bound when the
+load process saturated first.
+
+Options:
+  --path <p>           cluster (default), single or nms, as for fanout
+  --protocol <p>       rtmp (default), http-flv or ws-flv
+  --steps <list>       viewer counts (default 100,200,400,800,1200,1600,2000,2400,2800,3200)
+  --seconds <s>        measured window per step (default 10)
+  --settle <s>         seconds after a step's viewers connected before its window (default 3)
+  --connect-seconds <s>  spread each step's new viewers over this long (default 2)
+  --max-p99-ms <ms>    a step fails above this p99 latency (default 1000)
+  --max-loss <pct>     a step fails above this loss in % (default 1)
+  --max-load-cpu <pct> the load process is saturated at this CPU, % of one core (default 90)
+  --chunk-size, --pin-server, --pin-load, --wait-load, --media, --no-save, --note   as for fanout
+`;
+
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -203,6 +254,13 @@ function oneOf<T extends string>(name: string, raw: string | undefined, allowed:
   if (raw === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(raw)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
   return raw as T;
+}
+
+/** A strictly increasing list of positive integers (capacity steps). */
+function increasingInts(name: string, raw: string | undefined, fallback: number[]): number[] {
+  const items = listOf(name, raw, fallback, (v) => positiveInt(name, v, 0));
+  if (items.some((v, i) => i > 0 && v <= items[i - 1])) throw new UsageError(`--${name} must increase, got '${raw}'`);
+  return items;
 }
 
 function listOf<T>(name: string, raw: string | undefined, fallback: T[], item: (value: string) => T): T[] {
@@ -347,12 +405,13 @@ export function parseCli(argv: string[]): Command {
         },
       };
     }
+    if (scenario === 'capacity') return parseCapacity(rest);
   } catch (err) {
     if (err instanceof UsageError) throw err;
     // parseArgs: unknown option, missing value, ...
     throw new UsageError((err as Error).message);
   }
-  throw new UsageError(`unknown scenario '${scenario}' (chunk-reader, ingest, ingest-compare, fanout, fanout-matrix)`);
+  throw new UsageError(`unknown scenario '${scenario}' (chunk-reader, ingest, ingest-compare, fanout, fanout-matrix, capacity)`);
 }
 
 /** The fan-out matrix's three lists, with their defaults: every path (the peer included) x every protocol x {100, 800}. */
@@ -361,5 +420,39 @@ function matrixLists(values: { paths?: string; protocols?: string; viewers?: str
     paths: listOf('paths', values.paths, [...FANOUT_PATHS], (v) => oneOf('paths', v, FANOUT_PATHS, 'cluster')),
     protocols: listOf('protocols', values.protocols, [...FANOUT_PROTOCOLS], (v) => oneOf('protocols', v, FANOUT_PROTOCOLS, 'rtmp')),
     viewerCounts: listOf('viewers', values.viewers, [100, 800], (v) => positiveInt('viewers', v, 0)),
+  };
+}
+
+function parseCapacity(args: string[]): Command {
+  const { values } = parseArgs({
+    args,
+    allowNegative: true,
+    options: {
+      ...FANOUT_LOAD,
+      path: { type: 'string' },
+      protocol: { type: 'string' },
+      steps: { type: 'string' },
+      settle: { type: 'string' },
+      'max-p99-ms': { type: 'string' },
+      'max-loss': { type: 'string' },
+      'max-load-cpu': { type: 'string' },
+    },
+  });
+  if (values.help) return { scenario: 'help', text: CAPACITY_USAGE };
+  return {
+    scenario: 'capacity',
+    options: {
+      path: oneOf('path', values.path, FANOUT_PATHS, 'cluster'),
+      protocol: oneOf('protocol', values.protocol, FANOUT_PROTOCOLS, 'rtmp'),
+      steps: increasingInts('steps', values.steps, [100, 200, 400, 800, 1200, 1600, 2000, 2400, 2800, 3200]),
+      seconds: positiveNumber('seconds', values.seconds, 10),
+      settle: positiveNumber('settle', values.settle, 3, true),
+      connectSeconds: positiveNumber('connect-seconds', values['connect-seconds'], 2, true),
+      waitLoad: positiveNumber('wait-load', values['wait-load'], 0, true),
+      maxP99Ms: positiveNumber('max-p99-ms', values['max-p99-ms'], 1000),
+      maxLossPercent: positiveNumber('max-loss', values['max-loss'], 1, true),
+      maxLoadCpuPercent: positiveNumber('max-load-cpu', values['max-load-cpu'], 90),
+      ...loadOptions(values),
+    },
   };
 }

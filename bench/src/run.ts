@@ -3,11 +3,15 @@
  * Progress goes to stderr; the Markdown table goes to stdout; each run is appended as one JSON line to
  * bench/results/<scenario>.jsonl.
  */
+import { loadavg } from 'node:os';
 import { relative } from 'node:path';
 import { measureChunkReader, encodeChunkStream, type ChunkReaderResult } from './chunk-reader-bench';
+import { CAPACITY_HEADERS, capacityRow } from './capacity';
+import { runCapacity } from './capacity-bench';
 import {
   parseCli,
   UsageError,
+  type CapacityOptions,
   type ChunkReaderOptions,
   type FanoutMatrixOptions,
   type FanoutOptions,
@@ -345,6 +349,62 @@ async function fanoutMatrix(options: FanoutMatrixOptions): Promise<number> {
   return failed.length === 0 ? 0 : 1;
 }
 
+async function capacity(options: CapacityOptions): Promise<number> {
+  const media = await prepareMedia(options.media);
+  await waitForQuietMachine(options.waitLoad, log);
+  const started = new Date();
+  log(
+    `capacity: ${options.path} path, ${options.protocol} viewers in steps of ${options.steps.join(', ')}; ` +
+      `${options.settle} s settle + ${options.seconds} s window per step; limits p99 ${options.maxP99Ms} ms, loss ${options.maxLossPercent} %`,
+  );
+  const result = await runCapacity(options, media, log);
+  const r2 = (v: number) => (Number.isFinite(v) ? round(v, 2) : null);
+  await save(
+    'capacity',
+    {
+      scenario: 'capacity',
+      date: started.toISOString(),
+      machine: machineInfo(),
+      loadAverageAtStart: round(loadavg()[0], 2),
+      note: options.note,
+      server: result.serverName,
+      peer: result.peerVersion ? { name: 'node-media-server', version: result.peerVersion } : undefined,
+      options: { ...options, media: undefined, save: undefined, note: undefined, pinServer: options.pinServer ?? null, pinLoad: options.pinLoad ?? null },
+      media: mediaSummary(media),
+      capacity: result.capacity,
+      lowerBound: result.lowerBound,
+      summary: result.summary,
+      idleRssMiB: round(result.idleRssMiB, 1),
+      steps: result.steps.map((s) => ({
+        ...s,
+        windowSeconds: round(s.windowSeconds, 3),
+        lossPercent: r2(s.lossPercent),
+        latencyMs: { count: s.latencyMs.count, p50: r2(s.latencyMs.p50), p90: r2(s.latencyMs.p90), p99: r2(s.latencyMs.p99), max: r2(s.latencyMs.max) },
+        deliveredMbitPerSecond: round(s.deliveredMbitPerSecond, 1),
+        serverCpuPercent: round(s.serverCpuPercent, 1),
+        serverCpuSecondsPerGB: r2(s.serverCpuSecondsPerGB),
+        relayCpuPercent: s.relayCpuPercent === null ? null : round(s.relayCpuPercent, 1),
+        serverRssMiB: round(s.serverRssMiB, 1),
+        loadCpuPercent: round(s.loadCpuPercent, 1),
+        loadLoopDelayP99Ms: r2(s.loadLoopDelayP99Ms),
+        otherProcessesCpuPercent: round(s.otherProcessesCpuPercent, 1),
+      })),
+    },
+    options.save,
+  );
+  process.stdout.write(
+    fanoutHeading(
+      options,
+      [options.path],
+      `${options.path} path, ${options.protocol} viewers; ${options.settle} s settle + ${options.seconds} s window per step`,
+    ),
+  );
+  process.stdout.write(`${markdownTable(CAPACITY_HEADERS, result.steps.map(capacityRow))}\n\n`);
+  const bound = result.capacity === null ? 'none' : `${result.lowerBound ? '>= ' : ''}${result.capacity} viewers`;
+  process.stdout.write(`**Capacity (${options.path}, ${options.protocol}): ${bound}.** ${result.summary}.\n`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const command = parseCli(argv);
   switch (command.scenario) {
@@ -359,6 +419,8 @@ async function main(argv: string[]): Promise<number> {
       return fanout(command.options);
     case 'fanout-matrix':
       return fanoutMatrix(command.options);
+    case 'capacity':
+      return capacity(command.options);
   }
 }
 
