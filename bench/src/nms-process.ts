@@ -1,7 +1,8 @@
 /**
  * node-media-server 4 (npm `node-media-server`, a devDependency of the bench; the version is in the result) as
  * the peer under test: a separate process of the project's Node running the launcher bench/dist/nms-main.js on free
- * loopback ports, optionally under `taskset -c` (taskset execs, so the pid we hold is NMS's own), like the origin.
+ * loopback ports, optionally under `taskset -c` (taskset execs, so the pid we hold is NMS's own), like the origin,
+ * with the same Node flags as the edge and the origin (serverNodeArgs in edge-process.ts, BENCH_SERVER_NODE_ARGS included).
  * NMS needs no Redis or NATS. One RTMP port takes publishers and players alike; the HTTP port serves HTTP-FLV and
  * WS-FLV at /<app>/<name>.flv, the same layout as the origin's /live/<name>.flv.
  */
@@ -9,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { freePort, makeTempDir, removeTempDir, spawnManaged, type ManagedProcess } from '@ingest/testing';
-import { nodeBinary } from './edge-process';
+import { nodeBinary, serverNodeArgs } from './edge-process';
 import type { NmsStatus } from './nms-main';
 
 export const NMS_MAIN = join(__dirname, 'nms-main.js');
@@ -67,8 +68,8 @@ export async function startNmsProcess(options: { pinServer?: string; countFrames
   let proc: ManagedProcess;
   try {
     proc = options.pinServer
-      ? spawnManaged('taskset', ['-c', options.pinServer, node, NMS_MAIN], { name: 'nms', env })
-      : spawnManaged(node, [NMS_MAIN], { name: 'nms', env });
+      ? spawnManaged('taskset', ['-c', options.pinServer, node, ...serverNodeArgs(NMS_MAIN)], { name: 'nms', env })
+      : spawnManaged(node, serverNodeArgs(NMS_MAIN), { name: 'nms', env });
   } catch (err) {
     await removeTempDir(storeDir);
     throw err;
