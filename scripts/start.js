@@ -11,6 +11,8 @@ const net = require('node:net');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
+// The V8 flags the edge and origin run with (libs/service SERVER_NODE_FLAGS; built by `npm start` before this runs).
+const { SERVER_NODE_FLAGS } = require(path.join(ROOT, 'libs/service/dist/index.js'));
 const NODE = process.execPath;
 const env = process.env;
 const children = [];
@@ -196,7 +198,7 @@ async function main() {
     PUBLIC_PLAYBACK_HTTP_URL: `http://${host}:${ports.originHttp}/live`,
   });
   await waitFor(() => ready(`http://127.0.0.1:${ports.api}/readyz`), 20_000, 'the control plane');
-  run('edge', NODE, [path.join(ROOT, 'apps/edge/dist/main.js')], {
+  run('edge', NODE, [...SERVER_NODE_FLAGS, path.join(ROOT, 'apps/edge/dist/main.js')], {
     ...cluster,
     EDGE_RTMP_PORT: String(ports.rtmp),
     EDGE_RTMPS_PORT: String(ports.rtmps),
@@ -207,7 +209,7 @@ async function main() {
     NODE_ID: env.EDGE_NODE_ID || 'edge-1',
     CONTROL_GRPC_URL: `127.0.0.1:${ports.grpc}`,
   });
-  run('origin', NODE, [path.join(ROOT, 'apps/origin/dist/main.js')], {
+  run('origin', NODE, [...SERVER_NODE_FLAGS, path.join(ROOT, 'apps/origin/dist/main.js')], {
     ...cluster,
     NODE_ID: env.ORIGIN_NODE_ID || 'origin-1',
     ORIGIN_RTMP_PORT: String(ports.originRtmp),

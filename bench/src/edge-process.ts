@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, spawnManaged, startServices, type ClusterServices, type ManagedProcess } from '@ingest/testing';
+import { SERVER_NODE_FLAGS, freePort, spawnManaged, startServices, type ClusterServices, type ManagedProcess } from '@ingest/testing';
 import { ROOT } from './paths';
 
 export const EDGE_MAIN = join(ROOT, 'apps', 'edge', 'dist', 'main.js');
@@ -19,13 +19,14 @@ export function nodeBinary(): string {
 }
 
 /**
- * Extra Node flags for the servers under test only (not for this load process), from BENCH_SERVER_NODE_ARGS
- * (space-separated): e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the edge and origin during a run, or
- * `--trace-gc` with INGEST_TEST_ECHO=1 to see their collections.
+ * The servers' Node flags: the project's own (SERVER_NODE_FLAGS, as `npm start` runs them), then extra ones for the
+ * servers under test only (not this load process) from BENCH_SERVER_NODE_ARGS (space-separated): e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the edge and origin during a run, or `--trace-gc` with
+ * INGEST_TEST_ECHO=1 to see their collections.
  */
 export function serverNodeArgs(main: string): string[] {
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  return [...extra, main];
+  return [...SERVER_NODE_FLAGS, ...extra, main];
 }
 
 /** What the edge's /status answers (the fields the benchmark reads). */

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { freePort } from './ports';
+import { SERVER_NODE_FLAGS } from '@ingest/service';
 import { spawnManaged, type ManagedProcess } from './process';
 import { startNats } from './nats';
 import { startRedis } from './redis';
@@ -15,6 +16,7 @@ import { makeTempDir } from './tmp';
 /** The repository root (this file runs from libs/testing/src under jest, libs/testing/dist when built). */
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 /** The project's Node (the `node` devDependency), the one the apps run on. */
+export { SERVER_NODE_FLAGS };
 export const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
 
 export interface ClusterServices {
@@ -104,7 +106,7 @@ export async function startEdge(env: Record<string, string> = {}, services?: Clu
     EDGE_AUTHORIZATION: env.CONTROL_GRPC_URL ? 'control-plane' : 'open',
     ...env,
   };
-  const proc = spawnManaged(NODE, [join(REPO_ROOT, 'apps', 'edge', 'dist', 'main.js')], { name: id, env: fullEnv });
+  const proc = spawnManaged(NODE, [...SERVER_NODE_FLAGS, join(REPO_ROOT, 'apps', 'edge', 'dist', 'main.js')], { name: id, env: fullEnv });
   await proc.waitForOutput(/edge ready/, 15_000);
   return {
     id,
@@ -142,7 +144,7 @@ export interface RunningOrigin {
 
 export async function startOrigin(services: ClusterServices, id: string, env: Record<string, string> = {}): Promise<RunningOrigin> {
   const [rtmpPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  const proc = spawnManaged(NODE, [join(REPO_ROOT, 'apps', 'origin', 'dist', 'main.js')], {
+  const proc = spawnManaged(NODE, [...SERVER_NODE_FLAGS, join(REPO_ROOT, 'apps', 'origin', 'dist', 'main.js')], {
     name: id,
     env: {
       NODE_ID: id,
