@@ -41,12 +41,7 @@ export function capacityLimits(options: CapacityOptions): CapacityLimits {
   };
 }
 
-export async function runCapacity(
-  options: CapacityOptions,
-  media: BenchMedia,
-  log: (line: string) => void,
-  onStep: (step: CapacityStep) => void = () => undefined,
-): Promise<CapacityResult> {
+export async function runCapacity(options: CapacityOptions, media: BenchMedia, log: (line: string) => void): Promise<CapacityResult> {
   const limits = capacityLimits(options);
   const maxViewers = options.steps.at(-1) ?? 0;
   const run = { ...options, maxViewers, usesWebSocket: options.protocol === 'ws-flv' };
@@ -118,7 +113,6 @@ export async function runCapacity(
       };
       problemsBefore = problemCount;
       steps.push(step);
-      onStep(step);
       log(
         `step ${viewers} viewers: ${verdict.pass ? 'pass' : 'FAIL'}${verdict.saturated ? ' (load saturated)' : ''}  ` +
           `p99 ${latency.p99.toFixed(1)} ms  loss ${step.lossPercent.toFixed(2)} %  ${servers.serverName} CPU ${f.server.cpuPercent.toFixed(0)}%  ` +

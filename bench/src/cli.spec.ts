@@ -103,6 +103,20 @@ describe('parseCli', () => {
     expect(help.scenario === 'help' && help.text).toMatch(/--steps/);
   });
 
+  it('has the compare defaults: the whole matrix with the peer, then ingest into both', () => {
+    const command = parseCli(['compare', '--pin-server', '1', '--pin-load', '0', '--no-save']);
+    expect(command).toMatchObject({
+      scenario: 'compare',
+      options: {
+        matrix: { paths: ['cluster', 'single', 'nms'], protocols: ['rtmp', 'http-flv', 'ws-flv'], viewerCounts: [100, 800], seconds: 15, waitLoad: 0, pinServer: '1', pinLoad: '0', save: false },
+        ingest: { servers: ['edge', 'nms'], publishers: 20, seconds: 30, warmup: 5, pinServer: '1', pinLoad: '0', save: false },
+      },
+    });
+    expect(parseCli(['compare', '--viewers', '10', '--ingest-seconds', '3', '--publishers', '2'])).toMatchObject({
+      options: { matrix: { viewerCounts: [10] }, ingest: { seconds: 3, publishers: 2 } },
+    });
+  });
+
   it.each([
     [['ingest', '--server', 'srs'], /--server must be one of edge, nms/],
     [['ingest-compare', '--server', 'edge'], /ingest-compare always runs edge,nms/],
@@ -111,6 +125,7 @@ describe('parseCli', () => {
     [['capacity', '--steps', '0,100'], /--steps must be an integer >= 1/],
     [['capacity', '--path', 'srs'], /--path must be one of/],
     [['capacity', '--paths', 'nms'], /paths/],
+    [['compare', '--path', 'nms'], /path/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCli(argv)).toThrow(UsageError);
     expect(() => parseCli(argv)).toThrow(message);

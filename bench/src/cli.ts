@@ -105,13 +105,20 @@ export interface CapacityOptions {
   note: string | undefined;
 }
 
+/** fanout-matrix, then ingest into our edge and into NMS: every figure with its peer beside it. */
+export interface CompareOptions {
+  matrix: FanoutMatrixOptions;
+  ingest: IngestOptions;
+}
+
 export type Command =
   | { scenario: 'help'; text: string }
   | { scenario: 'chunk-reader'; options: ChunkReaderOptions }
   | { scenario: 'ingest'; options: IngestOptions }
   | { scenario: 'fanout'; options: FanoutOptions }
   | { scenario: 'fanout-matrix'; options: FanoutMatrixOptions }
-  | { scenario: 'capacity'; options: CapacityOptions };
+  | { scenario: 'capacity'; options: CapacityOptions }
+  | { scenario: 'compare'; options: CompareOptions };
 
 export class UsageError extends Error {}
 
@@ -128,6 +135,7 @@ Scenarios:
   fanout-matrix  fanout for {cluster, single, nms} x {rtmp, http-flv, ws-flv} x {100, 800} viewers, one table
   capacity       one publisher, viewers stepped up until p99 latency > 1 s or loss > 1 % (or the load tool
                  saturates): the largest passing step
+  compare        fanout-matrix, then ingest-compare: our figures and node-media-server's, same run
 
 Common options:
   --media <file>       FLV to use instead of the generated bench/media stream
@@ -226,6 +234,22 @@ Options:
   --max-loss <pct>     a step fails above this loss in % (default 1)
   --max-load-cpu <pct> the load process is saturated at this CPU, % of one core (default 90)
   --chunk-size, --pin-server, --pin-load, --wait-load, --media, --no-save, --note   as for fanout
+`;
+
+export const COMPARE_USAGE = `Usage: npm run bench -- compare [options]
+
+fanout-matrix (every path, nms included, x protocols x viewer counts), then ingest-compare (our edge and
+node-media-server with the same publishers): every figure beside its peer's, measured in the same run. The matrix
+table is printed when the matrix is done, the ingest table at the end. With the defaults (18 fan-out runs of 5 s
+warm-up + 15 s window, 2 ingest runs of 5 + 30 s) it takes about 10 minutes.
+
+Options:
+  --paths, --protocols, --viewers   as for fanout-matrix (defaults cluster,single,nms; rtmp,http-flv,ws-flv; 100,800)
+  --seconds <s>        fan-out window per run (default 15)
+  --publishers <n>     ingest publishers (default 20)
+  --ingest-seconds <s> ingest window per server (default 30)
+  --wait-load <x>      before each fan-out run, wait until the 1-minute load average is below x (default 0: never)
+  --warmup, --connect-seconds, --chunk-size, --pin-server, --pin-load, --media, --no-save, --note   as for fanout
 `;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
@@ -406,12 +430,13 @@ export function parseCli(argv: string[]): Command {
       };
     }
     if (scenario === 'capacity') return parseCapacity(rest);
+    if (scenario === 'compare') return parseCompare(rest);
   } catch (err) {
     if (err instanceof UsageError) throw err;
     // parseArgs: unknown option, missing value, ...
     throw new UsageError((err as Error).message);
   }
-  throw new UsageError(`unknown scenario '${scenario}' (chunk-reader, ingest, ingest-compare, fanout, fanout-matrix, capacity)`);
+  throw new UsageError(`unknown scenario '${scenario}' (chunk-reader, ingest, ingest-compare, fanout, fanout-matrix, capacity, compare)`);
 }
 
 /** The fan-out matrix's three lists, with their defaults: every path (the peer included) x every protocol x {100, 800}. */
@@ -453,6 +478,40 @@ function parseCapacity(args: string[]): Command {
       maxLossPercent: positiveNumber('max-loss', values['max-loss'], 1, true),
       maxLoadCpuPercent: positiveNumber('max-load-cpu', values['max-load-cpu'], 90),
       ...loadOptions(values),
+    },
+  };
+}
+
+function parseCompare(args: string[]): Command {
+  const { values } = parseArgs({
+    args,
+    allowNegative: true,
+    options: {
+      ...FANOUT_LOAD,
+      ...MATRIX_LISTS,
+      warmup: { type: 'string' },
+      publishers: { type: 'string' },
+      'ingest-seconds': { type: 'string' },
+    },
+  });
+  if (values.help) return { scenario: 'help', text: COMPARE_USAGE };
+  const shared = { warmup: positiveNumber('warmup', values.warmup, 5, true), ...loadOptions(values) };
+  return {
+    scenario: 'compare',
+    options: {
+      matrix: {
+        ...shared,
+        ...matrixLists(values),
+        seconds: positiveNumber('seconds', values.seconds, 15),
+        connectSeconds: positiveNumber('connect-seconds', values['connect-seconds'], 1.5, true),
+        waitLoad: positiveNumber('wait-load', values['wait-load'], 0, true),
+      },
+      ingest: {
+        ...shared,
+        servers: [...INGEST_SERVERS],
+        publishers: positiveInt('publishers', values.publishers, 20),
+        seconds: positiveNumber('ingest-seconds', values['ingest-seconds'], 30),
+      },
     },
   };
 }

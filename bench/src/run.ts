@@ -13,6 +13,7 @@ import {
   UsageError,
   type CapacityOptions,
   type ChunkReaderOptions,
+  type CompareOptions,
   type FanoutMatrixOptions,
   type FanoutOptions,
   type FanoutPath,
@@ -405,6 +406,14 @@ async function capacity(options: CapacityOptions): Promise<number> {
   return 0;
 }
 
+async function compare(options: CompareOptions): Promise<number> {
+  const started = Date.now();
+  const matrix = await fanoutMatrix(options.matrix);
+  const ingestCode = await ingest(options.ingest);
+  log(`compare took ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  return matrix === 0 && ingestCode === 0 ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const command = parseCli(argv);
   switch (command.scenario) {
@@ -421,6 +430,8 @@ async function main(argv: string[]): Promise<number> {
       return fanoutMatrix(command.options);
     case 'capacity':
       return capacity(command.options);
+    case 'compare':
+      return compare(command.options);
   }
 }
 
