@@ -241,7 +241,7 @@ export const COMPARE_USAGE = `Usage: npm run bench -- compare [options]
 fanout-matrix (every path, nms included, x protocols x viewer counts), then ingest-compare (our edge and
 node-media-server with the same publishers): every figure beside its peer's, measured in the same run. The matrix
 table is printed when the matrix is done, the ingest table at the end. With the defaults (18 fan-out runs of 5 s
-warm-up + 15 s window, 2 ingest runs of 5 + 30 s) it takes about 10 minutes.
+warm-up + 15 s window, 2 ingest runs of 5 + 30 s) it takes 8 to 10 minutes.
 
 Options:
   --paths, --protocols, --viewers   as for fanout-matrix (defaults cluster,single,nms; rtmp,http-flv,ws-flv; 100,800)
