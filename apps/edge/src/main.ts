@@ -1,15 +1,20 @@
-/** Edge node entry point: configuration from the environment, JSON logs, metrics, Redis, NATS, graceful stop. */
+/**
+ * Edge node entry point: configuration from the environment, JSON logs, metrics, Redis, NATS, graceful stop.
+ * With EDGE_WORKERS > 1 this process only supervises that many edge workers (workers.ts).
+ */
+import cluster from 'node:cluster';
 import { EventPublisher, ensureEventsStream } from '@ingest/events';
 import { PublishBatcher, closeNats, connectNats } from '@ingest/relay';
 import { NodeRegistry, closeRedis, connectRedis } from '@ingest/registry';
-import { runMain, stopOnSignals } from '@ingest/service';
+import { envInt, runMain, stopOnSignals } from '@ingest/service';
 import { createLogger, startMetrics } from '@ingest/telemetry';
 import { ControlPlaneAuthorizer, OpenAuthorizer } from './authorizer';
 import { EdgeCluster } from './cluster';
 import { loadEdgeConfig } from './config';
 import { EdgeServer } from './edge-server';
+import { reportWorkerReady, runEdgePrimary } from './workers';
 
-runMain('edge', async () => {
+async function main(): Promise<void> {
   const logger = createLogger('edge');
   const config = loadEdgeConfig();
   const metrics = await startMetrics({ serviceName: 'edge', port: config.metricsPort, logger });
@@ -47,6 +52,7 @@ runMain('edge', async () => {
   const edge = new EdgeServer(config, { logger, meter: metrics.meter, cluster, authorizer, events });
   holder.edge = edge;
   await edge.start();
+  reportWorkerReady();
   stopOnSignals(logger, async () => {
     await edge.stop();
     relayBatcher.close();
@@ -54,4 +60,8 @@ runMain('edge', async () => {
     await closeRedis(redis);
     await metrics.close();
   });
-});
+}
+
+const workers = envInt(process.env, 'EDGE_WORKERS', 1);
+if (workers > 1 && cluster.isPrimary) runEdgePrimary(workers, createLogger('edge'));
+else runMain('edge', main);
