@@ -8,8 +8,8 @@
  * event-loop turn (`mergeMs` 0: what arrived in one NATS read goes out in one write) or at most `mergeMs` after
  * the first message of the batch. A viewer that took the whole batch (the usual case) gets ONE shared
  * concatenation per format, so a flush costs one socket write per viewer however many messages it holds. On
- * loopback a write costs ~10 us of kernel time whatever its size up to tens of KB (bench/README.md, "write
- * cost"): the number of writes, not the bytes, is what a viewer costs.
+ * loopback a write costs ~11 us whatever its size up to ~10 KB (bench/README.md, "write-cost: the floor"): the
+ * number of writes, not the bytes, is what a viewer costs.
  */
 import { HlsPackager } from '@ingest/hls';
 import { JoinCache } from './join-cache';
