@@ -1,5 +1,5 @@
 import type { Metrics } from '@ingest/telemetry';
-import { METRIC, counter, upDownCounter } from '@ingest/telemetry';
+import { METRIC, counter, hotCounter, upDownCounter } from '@ingest/telemetry';
 
 /** The edge's instruments, created once per process. */
 export function createEdgeInstruments(meter: Metrics['meter']) {
@@ -9,10 +9,11 @@ export function createEdgeInstruments(meter: Metrics['meter']) {
     connectionErrors: counter(meter, METRIC.rtmpConnectionErrorsTotal),
     handshakes: counter(meter, METRIC.handshakesTotal),
     publishStreams: upDownCounter(meter, METRIC.publishStreams),
-    bytes: counter(meter, METRIC.ingestBytesTotal),
-    videoFrames: counter(meter, METRIC.ingestVideoFramesTotal),
-    audioFrames: counter(meter, METRIC.ingestAudioFramesTotal),
-    messages: counter(meter, METRIC.chunkStreamMessagesTotal),
+    // Per read / per message: plain numbers, reported at scrape time (no OpenTelemetry call on the media path).
+    bytes: hotCounter(meter, METRIC.ingestBytesTotal),
+    videoFrames: hotCounter(meter, METRIC.ingestVideoFramesTotal),
+    audioFrames: hotCounter(meter, METRIC.ingestAudioFramesTotal),
+    messages: hotCounter(meter, METRIC.chunkStreamMessagesTotal),
     publishRejected: counter(meter, METRIC.publishRejectedTotal),
   };
 }

@@ -8,6 +8,7 @@ import {
   counter,
   gauge,
   histogram,
+  hotCounter,
   prometheusName,
   prometheusType,
   upDownCounter,
@@ -87,6 +88,24 @@ describe('startMetrics', () => {
     // No scope labels, no target_info.
     expect(body).not.toContain('otel_scope_name');
     expect(body).not.toContain('target_info');
+  });
+
+  it('serves a hot counter as an ordinary Prometheus counter holding the running total', async () => {
+    const own = await startMetrics({ serviceName: 'hot', port: 0, host: '127.0.0.1' });
+    try {
+      const frames = hotCounter(own.meter, METRIC.ingestVideoFramesTotal);
+      for (let i = 0; i < 1000; i++) frames.add(1);
+      frames.add(234);
+      expect(frames.total).toBe(1234);
+      const { body } = await scrape(own.port);
+      expect(body).toContain('# TYPE ingest_video_frames_total counter');
+      expect(body).toContain('# HELP ingest_video_frames_total');
+      expect(samples(body).get('ingest_video_frames_total')).toBe(1234);
+      frames.add(6);
+      expect(samples((await scrape(own.port)).body).get('ingest_video_frames_total')).toBe(1240);
+    } finally {
+      await own.close();
+    }
   });
 
   it('exports the default process metrics', async () => {
@@ -176,6 +195,8 @@ describe('METRIC table', () => {
     plain.add(10, { foo: 'bar' });
     // @ts-expect-error an up-down counter is not a counter
     counter(meter, METRIC.publishStreams);
+    // @ts-expect-error a hot counter takes no labels
+    expect(() => hotCounter(meter, METRIC.handshakesTotal)).toThrow('no labels');
   });
 });
 

@@ -232,6 +232,30 @@ export function counter<D extends MetricDef<'counter'>>(meter: Meter, def: D): C
   return meter.createCounter(def.name, optionsOf(def)) as CounterOf<D>;
 }
 
+/** A counter bumped on the media path: a plain number per event, read by the exporter at scrape time. */
+export interface HotCounter {
+  add(value: number): void;
+  /** Everything added so far. */
+  readonly total: number;
+}
+
+/**
+ * An unlabelled counter for per-message events (bytes read, frames ingested). `add` only increases a number; the
+ * total is reported through an observable counter when metrics are collected, so the Prometheus series (name, type
+ * `counter`, unit, help) is exactly what `counter()` gives, without an OpenTelemetry call per message.
+ */
+export function hotCounter<D extends MetricDef<'counter'>>(meter: Meter, def: D & (keyof D['labels'] extends never ? unknown : never)): HotCounter {
+  if (Object.keys(def.labels).length > 0) throw new Error(`${def.name}: a hot counter takes no labels`);
+  const state = {
+    total: 0,
+    add(value: number): void {
+      state.total += value;
+    },
+  };
+  meter.createObservableCounter(def.name, optionsOf(def)).addCallback((result) => result.observe(state.total));
+  return state;
+}
+
 export function upDownCounter<D extends MetricDef<'updowncounter'>>(meter: Meter, def: D): UpDownCounterOf<D> {
   return meter.createUpDownCounter(def.name, optionsOf(def)) as UpDownCounterOf<D>;
 }
