@@ -70,4 +70,21 @@ describe('EnvelopeArena', () => {
     expect(big.length).toBe(300);
     expect(arena.stats).toMatchObject({ oversize: 1, slabs: 0 });
   });
+
+  test('slabs start small and double up to the maximum; reused slabs keep their size', () => {
+    let drained = 1;
+    const arena = new EnvelopeArena(() => drained, 1024 * 1024, 64 * 1024);
+    const sizes: number[] = [];
+    let seq = 0;
+    let last: ArrayBufferLike | undefined;
+    for (let i = 0; i < 400; i++) {
+      const buf = arena.alloc(10_000, ++seq, 0, () => undefined);
+      if (buf.buffer !== last) sizes.push(buf.buffer.byteLength);
+      last = buf.buffer;
+      drained = 0; // nothing drained: every full slab stays busy, so each switch takes a new slab
+    }
+    expect(sizes.slice(0, 6)).toEqual([65536, 131072, 262144, 524288, 1048576, 1048576]);
+    expect(arena.alloc(20_000, ++seq, 0, () => undefined).length).toBe(20_000); // fits a 1 MiB slab now
+    expect(arena.stats.oversize).toBe(0);
+  });
 });

@@ -10,11 +10,15 @@
  * (`oldestLive`, a relay sequence number, compared in serial-number order) AND nobody may still read it: each
  * allocation records the publish generation it belongs to (batcher.ts `flushes`), and a slab is reused only once
  * that generation has been drained (nats.js copied it into its socket write). Otherwise a new slab is taken.
+ * Slabs start at 64 KiB and double with each new one up to `slabBytes` (1 MiB), so a low-bit-rate stream keeps
+ * little memory (a 2.6 Mbit/s stream settles at a few MiB: its 2 s GOP plus the slab being filled).
  * Messages larger than a quarter slab, decoder configuration (kept by the cache for the whole session) and anything
  * published while NATS is disconnected (nats.js may hold it until a reconnect) are allocated on their own by the
  * caller.
  */
 export const DEFAULT_ARENA_SLAB_BYTES = 1024 * 1024;
+/** First slab of a stream; each new slab (not a reused one) is twice the last, up to the maximum. */
+export const MIN_ARENA_SLAB_BYTES = 64 * 1024;
 
 interface Slab {
   buf: Buffer;
@@ -33,8 +37,11 @@ export interface ArenaStats {
 }
 
 export class EnvelopeArena {
+  /** The largest slab. */
   readonly slabBytes: number;
   readonly stats: ArenaStats = { slabs: 0, reuses: 0, oversize: 0 };
+  /** Size of the next new slab. */
+  private nextSlabBytes: number;
   private current: Slab | undefined;
   private readonly full: Slab[] = [];
 
@@ -42,8 +49,10 @@ export class EnvelopeArena {
   constructor(
     private readonly drained: () => number,
     slabBytes = DEFAULT_ARENA_SLAB_BYTES,
+    minSlabBytes = Math.min(MIN_ARENA_SLAB_BYTES, slabBytes),
   ) {
     this.slabBytes = slabBytes;
+    this.nextSlabBytes = minSlabBytes;
   }
 
   /**
@@ -51,7 +60,7 @@ export class EnvelopeArena {
    * `oldestLive()` (asked only when a slab is full) is the oldest sequence the cache still holds (undefined: none).
    */
   alloc(size: number, sequence: number, generation: number, oldestLive: () => number | undefined): Buffer {
-    if (size > this.slabBytes >>> 2) {
+    if (size > (this.current?.buf.length ?? this.nextSlabBytes) >>> 2) {
       this.stats.oversize++;
       return Buffer.allocUnsafe(size);
     }
@@ -93,7 +102,9 @@ export class EnvelopeArena {
 
   private newSlab(): Slab {
     this.stats.slabs++;
+    const bytes = this.nextSlabBytes;
+    this.nextSlabBytes = Math.min(this.slabBytes, bytes * 2);
     // allocUnsafeSlow: a slab of its own, never a slice of Node's shared pool.
-    return { buf: Buffer.allocUnsafeSlow(this.slabBytes), used: 0, last: 0, generation: 0 };
+    return { buf: Buffer.allocUnsafeSlow(bytes), used: 0, last: 0, generation: 0 };
   }
 }
