@@ -39,7 +39,9 @@ const clients: RtmpTestClient[] = [];
 beforeAll(async () => {
   services = await startServices();
   media = await makeTestMedia({ file: join(await makeTempDir('workers-'), 'w.flv'), seconds: 20, audio: 'aac' });
-  edge = await startEdge({ EDGE_WORKERS: '2' }, services);
+  // METRICS_PORT 0: worker i would otherwise listen on METRICS_PORT + i, a port nobody reserved for this test
+  // (another suite running in parallel may have been handed it).
+  edge = await startEdge({ EDGE_WORKERS: '2', METRICS_PORT: '0' }, services);
   origin = await startOrigin(services, 'origin-w');
   redis = connectRedis(services.redis.url);
   await waitForRedis(redis);

@@ -82,32 +82,50 @@ export interface RunningEdge<Status = { connections: number; streams: EdgeStream
   stop(): Promise<void>;
 }
 
+/**
+ * Runs `attempt` (pick free ports, start a node, wait until it is ready) again, with new ports, when the node died
+ * with EADDRINUSE: a port freePort() handed out can be taken by anyone (another suite, an outgoing connection's
+ * ephemeral port) before the node binds it.
+ */
+async function retryOnAddressInUse<T>(attempt: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (i >= attempts || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
 /** Starts an edge; without `services` it starts (and on stop() stops) its own Redis and NATS. */
 export async function startEdge(env: Record<string, string> = {}, services?: ClusterServices): Promise<RunningEdge> {
   const own = services ? undefined : await startServices();
   const cluster = services ?? own!;
   const dir = await makeTempDir('edge-test-');
   const { cert, key } = await makeSelfSignedCert(dir);
-  const [rtmpPort, rtmpsPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const id = env.NODE_ID ?? `edge-${rtmpPort}`;
-  const fullEnv = {
-    NODE_ID: id,
-    EDGE_HOST: '127.0.0.1',
-    EDGE_RTMP_PORT: String(rtmpPort),
-    EDGE_RTMPS_PORT: String(rtmpsPort),
-    EDGE_HTTP_PORT: String(httpPort),
-    METRICS_PORT: String(metricsPort),
-    EDGE_TLS_CERT: cert,
-    EDGE_TLS_KEY: key,
-    LOG_LEVEL: 'debug',
-    REDIS_URL: cluster.redis.url,
-    NATS_URL: cluster.nats.url,
-    // Tests of the media path run without a control plane unless they set CONTROL_GRPC_URL.
-    EDGE_AUTHORIZATION: env.CONTROL_GRPC_URL ? 'control-plane' : 'open',
-    ...env,
-  };
-  const proc = spawnManaged(NODE, [...SERVER_NODE_FLAGS, join(REPO_ROOT, 'apps', 'edge', 'dist', 'main.js')], { name: id, env: fullEnv });
-  await proc.waitForOutput(/edge ready/, 15_000);
+  const { proc, id, rtmpPort, rtmpsPort, httpPort, metricsPort, fullEnv } = await retryOnAddressInUse(async () => {
+    const [rtmpPort, rtmpsPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const id = env.NODE_ID ?? `edge-${rtmpPort}`;
+    const fullEnv = {
+      NODE_ID: id,
+      EDGE_HOST: '127.0.0.1',
+      EDGE_RTMP_PORT: String(rtmpPort),
+      EDGE_RTMPS_PORT: String(rtmpsPort),
+      EDGE_HTTP_PORT: String(httpPort),
+      METRICS_PORT: String(metricsPort),
+      EDGE_TLS_CERT: cert,
+      EDGE_TLS_KEY: key,
+      LOG_LEVEL: 'debug',
+      REDIS_URL: cluster.redis.url,
+      NATS_URL: cluster.nats.url,
+      // Tests of the media path run without a control plane unless they set CONTROL_GRPC_URL.
+      EDGE_AUTHORIZATION: env.CONTROL_GRPC_URL ? 'control-plane' : 'open',
+      ...env,
+    };
+    const proc = spawnManaged(NODE, [...SERVER_NODE_FLAGS, join(REPO_ROOT, 'apps', 'edge', 'dist', 'main.js')], { name: id, env: fullEnv });
+    await proc.waitForOutput(/edge ready/, 15_000);
+    return { proc, id, rtmpPort, rtmpsPort, httpPort, metricsPort, fullEnv };
+  });
   return {
     id,
     process: proc,
@@ -143,24 +161,27 @@ export interface RunningOrigin {
 }
 
 export async function startOrigin(services: ClusterServices, id: string, env: Record<string, string> = {}): Promise<RunningOrigin> {
-  const [rtmpPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  const proc = spawnManaged(NODE, [...SERVER_NODE_FLAGS, join(REPO_ROOT, 'apps', 'origin', 'dist', 'main.js')], {
-    name: id,
-    env: {
-      NODE_ID: id,
-      ORIGIN_HOST: '127.0.0.1',
-      ORIGIN_RTMP_PORT: String(rtmpPort),
-      ORIGIN_HTTP_PORT: String(httpPort),
-      METRICS_PORT: String(metricsPort),
-      REDIS_URL: services.redis.url,
-      NATS_URL: services.nats.url,
-      LOG_LEVEL: 'debug',
-      HEARTBEAT_MS: '1000',
-      ORIGIN_STALE_MS: '2000',
-      ...env,
-    },
+  const { proc, rtmpPort, httpPort } = await retryOnAddressInUse(async () => {
+    const [rtmpPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    const proc = spawnManaged(NODE, [...SERVER_NODE_FLAGS, join(REPO_ROOT, 'apps', 'origin', 'dist', 'main.js')], {
+      name: id,
+      env: {
+        NODE_ID: id,
+        ORIGIN_HOST: '127.0.0.1',
+        ORIGIN_RTMP_PORT: String(rtmpPort),
+        ORIGIN_HTTP_PORT: String(httpPort),
+        METRICS_PORT: String(metricsPort),
+        REDIS_URL: services.redis.url,
+        NATS_URL: services.nats.url,
+        LOG_LEVEL: 'debug',
+        HEARTBEAT_MS: '1000',
+        ORIGIN_STALE_MS: '2000',
+        ...env,
+      },
   });
   await proc.waitForOutput(/origin ready/, 15_000);
+  return { proc, rtmpPort, httpPort };
+  });
   return {
     id,
     process: proc,
