@@ -21,13 +21,7 @@ export function workerEnvironment(env: NodeJS.ProcessEnv, index: number): Record
   return {
     NODE_ID: `${env.NODE_ID || `edge-${process.pid}`}-${index}`,
     METRICS_PORT: String(metricsPort === 0 ? 0 : metricsPort + index),
-    EDGE_WORKER_INDEX: String(index),
   };
-}
-
-/** Index of this process when it is an edge worker (undefined in a single-process edge). */
-export function workerIndex(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  return cluster.isWorker && env.EDGE_WORKER_INDEX !== undefined ? Number(env.EDGE_WORKER_INDEX) : undefined;
 }
 
 /** Tells the primary this worker is serving (its log line "edge ready" follows from the primary). */
@@ -37,7 +31,6 @@ export function reportWorkerReady(): void {
 
 export function runEdgePrimary(workers: number, logger: Logger, deadlineMs = 12_000): void {
   const byIndex = new Map<number, Worker>();
-  const ready = new Set<number>();
   /** Workers (by index) that have served at least once: only those are restarted when they die. */
   const served = new Set<number>();
   let stopping = false;
@@ -48,15 +41,13 @@ export function runEdgePrimary(workers: number, logger: Logger, deadlineMs = 12_
     byIndex.set(index, worker);
     worker.on('message', (message: { type?: string }) => {
       if (message?.type !== 'edge-ready') return;
-      ready.add(index);
       served.add(index);
-      if (!announced && ready.size === workers) {
+      if (!announced && served.size === workers) {
         announced = true;
         logger.info({ workers, pids: [...byIndex.values()].map((w) => w.process.pid) }, 'edge ready');
       }
     });
     worker.on('exit', (code, signal) => {
-      ready.delete(index);
       if (byIndex.get(index) === worker) byIndex.delete(index);
       if (stopping) {
         if (byIndex.size === 0) process.exit(exitCode);

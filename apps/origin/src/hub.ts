@@ -49,7 +49,7 @@ export class StreamHub {
   private batchBytes = 0;
   private flushScheduled = false;
   private flushTimer: NodeJS.Timeout | undefined;
-  /** Writes saved by batching (messages delivered minus writes issued), for /status. */
+  /** Writes saved by batching (messages delivered minus writes issued). */
   mergedWrites = 0;
 
   constructor(

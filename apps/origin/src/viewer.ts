@@ -46,11 +46,6 @@ export abstract class Viewer {
   protected abstract writeBytes(bytes: Buffer): void;
   protected abstract end(reason: string, graceful: boolean): void;
 
-  /** Writes one message now (join cache, and the hub's unbatched paths). */
-  send(message: OutMessage): void {
-    this.write(this.encode(message));
-  }
-
   /** Writes bytes that hold whole messages in this viewer's format. */
   write(bytes: Buffer): void {
     if (this.closed) return;
@@ -97,13 +92,26 @@ export function concatEncoded(viewer: Viewer, messages: readonly OutMessage[]): 
   return out;
 }
 
+/** What HTTP-FLV and WebSocket-FLV viewers share: the FLV header first, then FLV tags; no end-of-stream message. */
+abstract class FlvViewer extends Viewer {
+  readonly formatKey = FLV_FORMAT;
+  writeHeader(header: Buffer): void {
+    this.write(header);
+  }
+  encode(message: OutMessage): Buffer {
+    return message.flvTag();
+  }
+  streamEnded(): void {
+    this.close('stream ended', true);
+  }
+}
+
 /**
  * HTTP-FLV: the response head goes out through Node's HTTP layer (`connection: close`, no chunked encoding: the
  * body simply runs until the connection closes, as HTTP/1.1 allows), then the FLV header and tags are written
  * straight to the socket, as for RTMP.
  */
-export class HttpFlvViewer extends Viewer {
-  readonly formatKey = FLV_FORMAT;
+export class HttpFlvViewer extends FlvViewer {
   constructor(
     private readonly socket: Socket,
     remote: string,
@@ -113,17 +121,8 @@ export class HttpFlvViewer extends Viewer {
   buffered(): number {
     return this.socket.writableLength;
   }
-  writeHeader(header: Buffer): void {
-    this.write(header);
-  }
-  encode(message: OutMessage): Buffer {
-    return message.flvTag();
-  }
   protected writeBytes(bytes: Buffer): void {
     this.socket.write(bytes);
-  }
-  streamEnded(): void {
-    this.close('stream ended', true);
   }
   protected end(_reason: string, graceful: boolean): void {
     if (graceful) this.socket.end();
@@ -135,8 +134,7 @@ export class HttpFlvViewer extends Viewer {
  * WebSocket-FLV: the same FLV bytes in binary frames, one per flush (one or more whole tags). flv.js and mpegts.js
  * treat the frames as one byte stream.
  */
-export class WsFlvViewer extends Viewer {
-  readonly formatKey = FLV_FORMAT;
+export class WsFlvViewer extends FlvViewer {
   constructor(
     private readonly ws: WebSocket,
     remote: string,
@@ -146,17 +144,8 @@ export class WsFlvViewer extends Viewer {
   buffered(): number {
     return this.ws.bufferedAmount;
   }
-  writeHeader(header: Buffer): void {
-    this.write(header);
-  }
-  encode(message: OutMessage): Buffer {
-    return message.flvTag();
-  }
   protected writeBytes(bytes: Buffer): void {
     this.ws.send(bytes, { binary: true });
-  }
-  streamEnded(): void {
-    this.close('stream ended', true);
   }
   protected end(reason: string, graceful: boolean): void {
     if (graceful) this.ws.close(1000, reason.slice(0, 100));

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { cidrContains, parseCidr, type Cidr } from './cidr';
-import { attempt, chunks, LuaScript, RegistryError } from './connection';
+import { attempt, chunks, LuaScript, parseRecord, RegistryError } from './connection';
 import { DEFAULT_PREFIX } from './keys';
 
 /**
@@ -226,17 +226,9 @@ function toJson(record: StoredKey): string {
 
 /** The stored JSON as a StoredKey (missing policy fields take their defaults); undefined when unreadable. */
 function parseStored(text: string | null | undefined): StoredKey | undefined {
-  if (text === null || text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!isPlainObject(value)) return undefined;
+  const value = parseRecord<Record<string, unknown>>(text, ['id', 'name', 'createdAt', 'keyHint', 'secretSha256']);
+  if (value === undefined) return undefined;
   const { id, name, createdAt, rotatedAt, revokedAt, policy, keyHint, secretSha256 } = value;
-  const strings = [id, name, createdAt, keyHint, secretSha256];
-  if (!strings.every((s) => typeof s === 'string')) return undefined;
   const nullableStrings = [rotatedAt ?? null, revokedAt ?? null];
   if (!nullableStrings.every((s) => s === null || typeof s === 'string')) return undefined;
   if (policy !== undefined && !isPlainObject(policy)) return undefined;
