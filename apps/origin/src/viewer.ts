@@ -44,6 +44,13 @@ export abstract class Viewer {
   abstract encode(message: OutMessage): Buffer;
   /** One write of already-framed bytes to the transport. */
   protected abstract writeBytes(bytes: Buffer): void;
+  /**
+   * Several already-framed buffers in order, as one write. This default concatenates them; socket viewers override
+   * it with a gathered write (cork, write each, uncork: one writev of the shared buffers, nothing copied).
+   */
+  protected writeList(list: Buffer[]): void {
+    this.writeBytes(Buffer.concat(list));
+  }
   protected abstract end(reason: string, graceful: boolean): void;
 
   /** Writes bytes that hold whole messages in this viewer's format. */
@@ -53,12 +60,31 @@ export abstract class Viewer {
     this.bytesSent += bytes.length;
   }
 
-  /** Writes what is pending, each message's shared buffer in one go (a per-viewer concatenation). */
+  /**
+   * Writes what is pending in one write: the messages' shared encodings, gathered (writeList). This is the path of
+   * a joining viewer (the whole join cache) and of a viewer that is out of step with the batch; it allocates no
+   * per-viewer copy where the transport can gather.
+   */
   flushPending(): void {
     const pending = this.pending;
-    if (pending.length === 0) return;
-    if (pending.length === 1) this.write(this.encode(pending[0]));
-    else this.write(concatEncoded(this, pending));
+    const n = pending.length;
+    if (n === 0) return;
+    if (this.closed) {
+      pending.length = 0;
+      return;
+    }
+    if (n === 1) {
+      this.write(this.encode(pending[0]));
+    } else {
+      const list = new Array<Buffer>(n);
+      let bytes = 0;
+      for (let i = 0; i < n; i++) {
+        list[i] = this.encode(pending[i]);
+        bytes += list[i].length;
+      }
+      this.writeList(list);
+      this.bytesSent += bytes;
+    }
     pending.length = 0;
   }
 
@@ -92,6 +118,17 @@ export function concatEncoded(viewer: Viewer, messages: readonly OutMessage[]): 
   return out;
 }
 
+/**
+ * One gathered write of `list` to a socket: corked writes are handed to the handle together on uncork (Node's
+ * writev: the buffers themselves, no copy), so a join cache of hundreds of shared messages costs one system call and
+ * no per-viewer allocation.
+ */
+function writeGathered(socket: Socket, list: readonly Buffer[]): void {
+  socket.cork();
+  for (let i = 0; i < list.length; i++) socket.write(list[i]);
+  socket.uncork();
+}
+
 /** What HTTP-FLV and WebSocket-FLV viewers share: the FLV header first, then FLV tags; no end-of-stream message. */
 abstract class FlvViewer extends Viewer {
   readonly formatKey = FLV_FORMAT;
@@ -123,6 +160,9 @@ export class HttpFlvViewer extends FlvViewer {
   }
   protected writeBytes(bytes: Buffer): void {
     this.socket.write(bytes);
+  }
+  protected override writeList(list: Buffer[]): void {
+    writeGathered(this.socket, list);
   }
   protected end(_reason: string, graceful: boolean): void {
     if (graceful) this.socket.end();
@@ -178,6 +218,9 @@ export class RtmpViewer extends Viewer {
   }
   protected writeBytes(bytes: Buffer): void {
     this.socket.write(bytes);
+  }
+  protected override writeList(list: Buffer[]): void {
+    writeGathered(this.socket, list);
   }
   /** Play.UnpublishNotify + StreamEOF, then the connection is closed (players reconnect). */
   streamEnded(): void {
