@@ -90,7 +90,8 @@ export class StreamHub {
 
   /**
    * Writes every viewer's pending messages: one write each. Viewers that took the whole batch share one buffer per
-   * format (the messages' shared encodings concatenated once); the others get their own concatenation.
+   * format (the messages' shared encodings concatenated once); the others write their own queue (a gathered write
+   * of the shared encodings, Viewer.flushPending).
    */
   flush(): void {
     this.flushScheduled = false;
