@@ -17,7 +17,8 @@ const swc = [
   },
 ];
 const common = {
-  testEnvironment: 'node',
+  // Node's environment, plus killing any process a test file left running (scripts/jest-environment.js).
+  testEnvironment: '<rootDir>/scripts/jest-environment.js',
   transform: { '^.+\\.ts$': swc },
   // Resolve workspace packages to their TypeScript sources, as tsc does with customConditions.
   testEnvironmentOptions: { customExportConditions: ['@ingest/source', 'node', 'require', 'default'] },

@@ -49,8 +49,19 @@ function killAllOnExit(): void {
   for (const managed of registry) managed.signal('SIGKILL');
 }
 
+/**
+ * The same processes by pid, on the test file's global object: the workspace's jest environment
+ * (scripts/jest-environment.js) kills whatever is still listed there when the file is done, so a suite whose
+ * set-up failed half-way (and so never stopped what it had started) leaves nothing running for the next file.
+ */
+function globalPids(): Map<number, string> {
+  const holder = globalThis as { __ingestManagedPids?: Map<number, string> };
+  return (holder.__ingestManagedPids ??= new Map());
+}
+
 function track(managed: Managed): void {
   registry.add(managed);
+  globalPids().set(managed.pid, managed.name);
   if (!exitHookInstalled) {
     process.on('exit', killAllOnExit);
     exitHookInstalled = true;
@@ -59,6 +70,7 @@ function track(managed: Managed): void {
 
 function untrack(managed: Managed): void {
   registry.delete(managed);
+  globalPids().delete(managed.pid);
   // Detach while nothing runs, so test files that clean up after themselves do not pile up 'exit' listeners.
   if (registry.size === 0 && exitHookInstalled) {
     process.off('exit', killAllOnExit);
