@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { spawnManaged } from './process';
 
 // The workspace's jest environment (scripts/jest-environment.js), driven directly: what a test file left listed as
 // running is killed at teardown, and a file that cleaned up after itself is left alone.
@@ -64,7 +65,6 @@ describe('jest environment: processes a test file left running', () => {
 
 describe('@ingest/testing lists its running processes on the global object', () => {
   test('a spawned process is listed while it runs and unlisted once it exits', async () => {
-    const { spawnManaged } = await import('./process');
     const holder = globalThis as { __ingestManagedPids?: Map<number, string> };
     const managed = spawnManaged('sleep', ['60'], { name: 'sleeper' });
     expect(holder.__ingestManagedPids?.get(managed.pid)).toBe('sleeper');
