@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVER_NODE_FLAGS, freePort, spawnManaged, startServices, type ClusterServices, type ManagedProcess } from '@ingest/testing';
 import { ROOT } from './paths';
+import { pinnedCommand } from './procfs';
 
 export const EDGE_MAIN = join(ROOT, 'apps', 'edge', 'dist', 'main.js');
 
@@ -116,9 +117,7 @@ export async function startEdgeProcess(options: { pinServer?: string; env?: Reco
   const node = nodeBinary();
   let proc: ManagedProcess;
   try {
-    proc = options.pinServer
-      ? spawnManaged('taskset', ['-c', options.pinServer, node, ...serverNodeArgs(EDGE_MAIN)], { name: 'edge', env })
-      : spawnManaged(node, serverNodeArgs(EDGE_MAIN), { name: 'edge', env });
+    proc = spawnManaged(...pinnedCommand(options.pinServer, node, serverNodeArgs(EDGE_MAIN)), { name: 'edge', env });
   } catch (err) {
     await stopServices();
     throw err;

@@ -11,16 +11,12 @@
  * path's total, whether the stream is live, how many viewers the server sees, what it logged at warn level and
  * what it dropped for slow viewers.
  */
-import { execFileSync } from 'node:child_process';
 import { startServices, type ClusterServices, type ManagedProcess } from '@ingest/testing';
 import type { FanoutPath, FanoutProtocol } from './cli';
 import { startEdgeProcess, type EdgeProcess } from './edge-process';
 import { startNmsProcess, type NmsProcess } from './nms-process';
 import { startOriginProcess, type OriginProcess } from './origin-process';
-
-export function pinProcess(cpus: string, pid: number): void {
-  execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
-}
+import { pinProcess } from './procfs';
 
 export interface FanoutServers {
   path: FanoutPath;

@@ -16,7 +16,6 @@
  *    `recent` (NMS: the launcher's frame counts) must have counted exactly the video and audio frames its
  *    publisher sent.
  */
-import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IngestOptions, IngestServer } from './cli';
@@ -24,7 +23,7 @@ import { startEdgeProcess, type EdgeStreamStatus } from './edge-process';
 import type { BenchMedia } from './media';
 import { startNmsProcess } from './nms-process';
 import { buildTimeline } from './pacing';
-import { readCpuSeconds, readCpuTimes, readMemory } from './procfs';
+import { pinProcess, readCpuSeconds, readCpuTimes, readMemory } from './procfs';
 import { PacedPublisher, emptyCounters, type PublisherCounters } from './publisher';
 
 export interface StreamCheck {
@@ -164,7 +163,7 @@ async function startTarget(server: IngestServer, pinServer: string | undefined):
 
 export async function runIngest(server: IngestServer, options: IngestOptions, media: BenchMedia, log: (line: string) => void): Promise<IngestResult> {
   if (options.pinLoad) {
-    execFileSync('taskset', ['-a', '-cp', options.pinLoad, String(process.pid)], { stdio: 'ignore' });
+    pinProcess(options.pinLoad, process.pid);
     log(`load process ${process.pid} pinned to CPU ${options.pinLoad}`);
   }
   const timeline = buildTimeline(media.tags);

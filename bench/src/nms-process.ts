@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { freePort, makeTempDir, removeTempDir, spawnManaged, type ManagedProcess } from '@ingest/testing';
 import { nodeBinary, serverNodeArgs } from './edge-process';
 import type { NmsStatus } from './nms-main';
+import { pinnedCommand } from './procfs';
 
 export const NMS_MAIN = join(__dirname, 'nms-main.js');
 
@@ -67,9 +68,7 @@ export async function startNmsProcess(options: { pinServer?: string; countFrames
   const node = nodeBinary();
   let proc: ManagedProcess;
   try {
-    proc = options.pinServer
-      ? spawnManaged('taskset', ['-c', options.pinServer, node, ...serverNodeArgs(NMS_MAIN)], { name: 'nms', env })
-      : spawnManaged(node, serverNodeArgs(NMS_MAIN), { name: 'nms', env });
+    proc = spawnManaged(...pinnedCommand(options.pinServer, node, serverNodeArgs(NMS_MAIN)), { name: 'nms', env });
   } catch (err) {
     await removeTempDir(storeDir);
     throw err;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { freePort, jsonLogs, spawnManaged, type ClusterServices, type ManagedProcess } from '@ingest/testing';
 import { nodeBinary, serverNodeArgs, warnLines } from './edge-process';
 import { ROOT } from './paths';
+import { pinnedCommand } from './procfs';
 
 export const ORIGIN_MAIN = join(ROOT, 'apps', 'origin', 'dist', 'main.js');
 
@@ -61,9 +62,7 @@ export async function startOriginProcess(options: {
   };
   const node = nodeBinary();
   const main = ORIGIN_MAIN;
-  const proc = options.pinServer
-    ? spawnManaged('taskset', ['-c', options.pinServer, node, ...serverNodeArgs(main)], { name: 'origin', env })
-    : spawnManaged(node, serverNodeArgs(main), { name: 'origin', env });
+  const proc = spawnManaged(...pinnedCommand(options.pinServer, node, serverNodeArgs(main)), { name: 'origin', env });
   try {
     await proc.waitForOutput(/origin ready/, 15_000);
   } catch (err) {

@@ -10,6 +10,16 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
+/** Pins every thread of a running process to `cpus` (`taskset -a -cp`), before returning. */
+export function pinProcess(cpus: string, pid: number): void {
+  execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/** The command and arguments that run `command args` on `cpus` (`taskset -c`, which execs: the pid stays the command's), or as they are. */
+export function pinnedCommand(cpus: string | undefined, command: string, args: string[]): [string, string[]] {
+  return cpus ? ['taskset', ['-c', cpus, command, ...args]] : [command, args];
+}
+
 export interface ProcCpuTicks {
   /** User-mode time in clock ticks. */
   utime: number;

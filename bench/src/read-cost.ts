@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { readCpuSeconds } from './procfs';
+import { pinProcess, pinnedCommand, readCpuSeconds } from './procfs';
 import { appendResult, fixed, machineInfo, markdownTable } from './report';
 
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
@@ -49,9 +49,7 @@ async function request<T>(child: ChildProcess, message: string): Promise<T> {
 async function measure(publishers: number, rate: number, seconds: number, pinServer?: string): Promise<Record<string, number>> {
   const size = Math.round(BYTES_PER_SECOND / rate);
   const args = [__filename, 'child'];
-  const child: ChildProcess = pinServer
-    ? spawn('taskset', ['-c', pinServer, process.execPath, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = spawn(...pinnedCommand(pinServer, process.execPath, args), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [{ port }] = (await once(child, 'message')) as [{ port: number }];
   const sockets: Socket[] = [];
   for (let i = 0; i < publishers; i++) {
@@ -99,7 +97,7 @@ async function main(): Promise<void> {
   });
   const publishers = Number(values.publishers);
   const seconds = Number(values.seconds);
-  if (values['pin-load']) spawn('taskset', ['-pc', values['pin-load'], String(process.pid)], { stdio: 'ignore' });
+  if (values['pin-load']) pinProcess(values['pin-load'], process.pid);
   const rows: Array<Record<string, number>> = [];
   for (const rate of RATES) {
     log(`${publishers} connections, ${rate} writes/s each of ${Math.round(BYTES_PER_SECOND / rate)} bytes, ${seconds} s`);

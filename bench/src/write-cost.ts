@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { readCpuSeconds } from './procfs';
+import { pinProcess, pinnedCommand, readCpuSeconds } from './procfs';
 import { appendResult, fixed, machineInfo, markdownTable } from './report';
 
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
@@ -52,10 +52,8 @@ async function measure(viewers: number, rate: number, seconds: number, pinServer
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
   const args = [__filename, 'child', String(port), String(viewers), String(size), String(rate), String(seconds)];
-  const child: ChildProcess = pinServer
-    ? spawn('taskset', ['-c', pinServer, process.execPath, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  if (pinLoad) spawn('taskset', ['-pc', pinLoad, String(process.pid)], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(...pinnedCommand(pinServer, process.execPath, args), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (pinLoad) pinProcess(pinLoad, process.pid);
   await once(child, 'message');
   const pid = child.pid as number;
   const before = readCpuSeconds(pid);

@@ -69,13 +69,9 @@ export abstract class Viewer {
     const pending = this.pending;
     const n = pending.length;
     if (n === 0) return;
-    if (this.closed) {
-      pending.length = 0;
-      return;
-    }
     if (n === 1) {
       this.write(this.encode(pending[0]));
-    } else {
+    } else if (!this.closed) {
       const list = new Array<Buffer>(n);
       let bytes = 0;
       for (let i = 0; i < n; i++) {
