@@ -1,4 +1,4 @@
-import { DEFAULT_RELAY_FLUSH_MS } from '@ingest/relay';
+import { DEFAULT_RELAY_FLUSH_MIN_GAP_MS, DEFAULT_RELAY_FLUSH_MS } from '@ingest/relay';
 import { envInt } from '@ingest/service';
 
 /** Edge configuration, from the environment (README lists every variable). */
@@ -36,6 +36,10 @@ export interface EdgeConfig {
   controlGrpcUrl: string;
   /** Longest a media message waits to be coalesced with others into one NATS write (0 = per event-loop turn). */
   relayFlushMs: number;
+  /** Flush before the window ends when no stream expects another message within it (RELAY_FLUSH_EARLY=0: off). */
+  relayFlushEarly: boolean;
+  /** An early flush comes at least this long after the previous one (bounds NATS writes with many streams). */
+  relayFlushMinGapMs: number;
 }
 
 export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
@@ -64,5 +68,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     authorization: env.EDGE_AUTHORIZATION === 'open' ? 'open' : 'control-plane',
     controlGrpcUrl: env.CONTROL_GRPC_URL || '127.0.0.1:50051',
     relayFlushMs: envInt(env, 'RELAY_FLUSH_MS', DEFAULT_RELAY_FLUSH_MS),
+    relayFlushEarly: !['0', 'false', 'off', 'no'].includes((env.RELAY_FLUSH_EARLY ?? '').trim().toLowerCase()),
+    relayFlushMinGapMs: envInt(env, 'RELAY_FLUSH_MIN_GAP_MS', DEFAULT_RELAY_FLUSH_MIN_GAP_MS),
   };
 }

@@ -21,7 +21,11 @@ async function main(): Promise<void> {
   const redis = connectRedis(config.redisUrl, { logger, name: config.nodeId });
   const nats = await connectNats(config.natsUrl, { logger, name: config.nodeId });
   // One batcher for the connection: media of every stream shares its NATS writes.
-  const relayBatcher = new PublishBatcher(nats, { flushMs: config.relayFlushMs });
+  const relayBatcher = new PublishBatcher(nats, {
+    flushMs: config.relayFlushMs,
+    early: config.relayFlushEarly,
+    minGapMs: config.relayFlushMinGapMs,
+  });
   // The edge epoch increases on every start of this node id; without Redis, the clock serves.
   const epoch = await new NodeRegistry(redis).nextEpoch(config.nodeId).catch(() => Date.now() % 0xffffffff);
   const startedAt = Date.now();

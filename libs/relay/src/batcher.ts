@@ -5,6 +5,16 @@
  * KB each, ~10 us of kernel time apiece on loopback). Holding publishes for `flushMs` (default 5 ms) turns that
  * into at most 1000/flushMs writes per second for the whole process, at the price of that much added latency.
  *
+ * Early flush. Waiting the whole window is only worth it when another message is coming within it: a live stream
+ * sends a message every ~14 ms on average (audio ~43/s, video 30/s), so most messages have nothing to be merged
+ * with, and only an audio and a video frame produced within a few ms of each other share a write. The publisher
+ * tells the batcher when its stream's next message is due (`nextInMs`, from the stream's cadence, cadence.ts); a
+ * subject whose next message is due before the window ends is "waiting". When a publish leaves no subject waiting,
+ * the batch goes at once, but never sooner than `minGapMs` after the previous flush (which bounds the socket writes
+ * of an edge with many streams to 1000/minGapMs per second). So a stream's messages are merged as with the full
+ * window, while the messages that nothing will join (most of them) lose no time: on the benchmark's 720p30 + AAC
+ * stream, the mean added latency falls from ~4.5 ms to ~0.5 ms at the same number of writes.
+ *
  * Order is kept: entries are published in the order given, and flush() publishes everything queued before it
  * returns (callers flush before anything that must not overtake queued media, e.g. a GOP reply or shutdown).
  * With `flushMs` 0 every publish goes straight to nats.js (its own per-turn batching only).
@@ -18,9 +28,14 @@ export interface PublishBatcherOptions {
   flushMs?: number;
   /** Flush at once when this many bytes are queued. Default 1 MiB. */
   maxQueuedBytes?: number;
+  /** Flush before the window ends when no subject expects another message within it. Default true. */
+  early?: boolean;
+  /** An early flush comes at least this long after the previous flush (ms). Default 2. */
+  minGapMs?: number;
 }
 
 export const DEFAULT_RELAY_FLUSH_MS = 5;
+export const DEFAULT_RELAY_FLUSH_MIN_GAP_MS = 2;
 
 export class PublishBatcher {
   readonly flushMs: number;
@@ -30,6 +45,17 @@ export class PublishBatcher {
   private failures: Array<PublishFailure | undefined> = [];
   private queuedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (performance.now() ms); 0 without a timer. */
+  private timerAt = 0;
+  private readonly early: boolean;
+  private readonly minGapMs: number;
+  /** performance.now() when the oldest queued publish must go. */
+  private deadline = 0;
+  private lastFlushAt = -Infinity;
+  /** Subjects in the batch whose next message is due before the deadline. */
+  private readonly waiting = new Set<string>();
+  /** Flushes that went before their deadline. */
+  earlyFlushes = 0;
   /** Batches handed to nats.js. A buffer queued while `flushes` was N goes to nats.js with flush N + 1. */
   flushes = 0;
   /**
@@ -46,6 +72,8 @@ export class PublishBatcher {
   ) {
     this.flushMs = Math.max(0, options.flushMs ?? DEFAULT_RELAY_FLUSH_MS);
     this.maxQueuedBytes = options.maxQueuedBytes ?? 1024 * 1024;
+    this.early = options.early ?? true;
+    this.minGapMs = Math.max(0, options.minGapMs ?? DEFAULT_RELAY_FLUSH_MIN_GAP_MS);
   }
 
   /** Messages waiting for the next flush. */
@@ -55,21 +83,49 @@ export class PublishBatcher {
 
   /**
    * Queues one publish (or publishes it at once with flushMs 0). `payload` must stay unchanged until the next
-   * flush. Never throws: a publish nats.js refuses is reported to `onFailure`.
+   * flush. `nextInMs`: when the next message on `subject` is due (ms from now; Infinity = not known, 0 = right
+   * behind this one, e.g. the next fragment). Never throws: a publish nats.js refuses is reported to `onFailure`.
    */
-  publish(subject: string, payload: Uint8Array, onFailure?: PublishFailure): void {
+  publish(subject: string, payload: Uint8Array, onFailure?: PublishFailure, nextInMs = Infinity): void {
     if (this.flushMs === 0) {
       this.flushes++;
       this.publishNow(subject, payload, onFailure);
       this.scheduleDrained();
       return;
     }
+    const first = this.subjects.length === 0;
     this.subjects.push(subject);
     this.payloads.push(payload);
     this.failures.push(onFailure);
     this.queuedBytes += payload.length;
-    if (this.queuedBytes >= this.maxQueuedBytes) this.flush();
-    else this.timer ??= setTimeout(this.onTimer, this.flushMs);
+    if (this.queuedBytes >= this.maxQueuedBytes) {
+      this.flush();
+      return;
+    }
+    if (!this.early) {
+      if (first) this.timer = setTimeout(this.onTimer, this.flushMs);
+      return;
+    }
+    const now = performance.now();
+    if (first) {
+      this.deadline = now + this.flushMs;
+      this.arm(now, this.deadline);
+    }
+    if (now + nextInMs < this.deadline) {
+      this.waiting.add(subject);
+      // An early flush planned before this publish would cut the stream off from what it is waiting for.
+      if (this.timerAt < this.deadline) this.arm(now, this.deadline);
+      return;
+    }
+    this.waiting.delete(subject);
+    if (this.waiting.size > 0) return;
+    const readyAt = this.lastFlushAt + this.minGapMs;
+    if (now >= readyAt) {
+      this.earlyFlushes++;
+      this.flush();
+    } else if (readyAt < this.timerAt) {
+      this.arm(now, readyAt);
+    }
   }
 
   /** Publishes everything queued, in order. */
@@ -77,9 +133,14 @@ export class PublishBatcher {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
+      this.timerAt = 0;
     }
     const count = this.subjects.length;
     if (count === 0) return;
+    if (this.early) {
+      this.waiting.clear();
+      this.lastFlushAt = performance.now();
+    }
     const subjects = this.subjects;
     const payloads = this.payloads;
     const failures = this.failures;
@@ -109,8 +170,20 @@ export class PublishBatcher {
     this.drained = this.flushes;
   };
 
+  /** (Re)sets the timer to fire at `at` (performance.now() ms). */
+  private arm(now: number, at: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, at - now));
+  }
+
   private readonly onTimer = (): void => {
     this.timer = undefined;
+    this.timerAt = 0;
+    if (this.early && this.subjects.length > 0 && this.waiting.size === 0 && this.deadline - performance.now() > 0.5) {
+      // The planned early flush (the minimum gap has passed and nothing is waiting).
+      this.earlyFlushes++;
+    }
     this.flush();
   };
 

@@ -8,6 +8,7 @@ export * from './gop-cache';
 export * from './subjects';
 export * from './connection';
 export * from './batcher';
+export * from './cadence';
 export * from './arena';
 export * from './publisher';
 export * from './subscriber';

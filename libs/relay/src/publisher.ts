@@ -12,6 +12,7 @@ import type { Logger } from '@ingest/telemetry';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { DEFAULT_ARENA_SLAB_BYTES, EnvelopeArena, type ArenaStats } from './arena';
 import type { PublishBatcher } from './batcher';
+import { StreamCadence } from './cadence';
 import { watchStatus } from './connection';
 import {
   EnvelopeFlags,
@@ -125,6 +126,8 @@ export class RelayPublisher {
   private readonly arena: EnvelopeArena | undefined;
   /** Sequence of the message being encoded (for the arena). */
   private encoding = 0;
+  /** When this stream's next message is due: lets the batcher flush early (batcher.ts). */
+  private readonly cadence = new StreamCadence();
 
   constructor(nc: NatsConnection, options: RelayPublisherOptions) {
     this.nc = nc;
@@ -230,7 +233,7 @@ export class RelayPublisher {
     let bytes = 0;
     for (let i = 0; i < envelopes.length; i++) bytes += envelopes[i].length;
     if (envelopes.length > 1) this.stats.fragmented++;
-    this.send(envelopes);
+    this.send(envelopes, this.batcher === undefined ? Infinity : this.cadence.next(message.type, timestamp));
     this.stats.messages++;
     this.stats.envelopes += envelopes.length;
     this.stats.bytes += bytes;
@@ -279,11 +282,15 @@ export class RelayPublisher {
     this.warn.warn('publish', { stream: this.stream, err }, 'relay: NATS publish failed, message lost');
   };
 
-  private send(envelopes: readonly Buffer[]): void {
+  /** `nextInMs`: when the stream's next message is due (ms; Infinity = unknown or nothing soon). */
+  private send(envelopes: readonly Buffer[], nextInMs = Infinity): void {
     const subject = this.subjects.media;
     const batcher = this.batcher;
     if (batcher !== undefined) {
-      for (let i = 0; i < envelopes.length; i++) batcher.publish(subject, envelopes[i], this.onPublishFailure);
+      // A message's fragments go out together: each but the last is followed at once by the next.
+      const last = envelopes.length - 1;
+      for (let i = 0; i < last; i++) batcher.publish(subject, envelopes[i], this.onPublishFailure, 0);
+      batcher.publish(subject, envelopes[last], this.onPublishFailure, nextInMs);
       return;
     }
     try {

@@ -243,6 +243,50 @@ describe('relay over NATS', () => {
     joiner.sub.close();
   });
 
+  it('early flush: a message its stream will not follow within the window arrives at once; one that expects a partner waits for it', async () => {
+    const batcher = new PublishBatcher(pubNc, { flushMs: 400 });
+    const pub = new RelayPublisher(pubNc, { stream: 'early', epoch: 7, batcher });
+    await pubNc.flush();
+    const live = collect(subNc, 'early');
+    await live.sub.start();
+    const arrivals: number[] = [];
+    const arrived = (n: number): Promise<void> =>
+      waitFor(() => live.messages().length >= n, 5000, `message ${n}`).then(() => {
+        arrivals.push(Date.now());
+      });
+    // Audio every 1000 ms of media time: after the second message the stream's cadence says nothing comes within
+    // the 400 ms window, so neither waits (the first has no cadence yet: nothing to wait for either).
+    let sentAt = Date.now();
+    pub.publish({ type: 8, timestamp: 0, payload: aacRaw(1) });
+    await arrived(1);
+    sentAt = Date.now();
+    pub.publish({ type: 8, timestamp: 1000, payload: aacRaw(2) });
+    await arrived(2);
+    expect(arrivals[1] - sentAt).toBeLessThan(200);
+    // Video 100 ms after the audio: the audio track is due 900 ms later, the video track has no cadence: at once.
+    sentAt = Date.now();
+    pub.publish({ type: 9, timestamp: 1100, payload: avcKeyframe(3, 50, 0) });
+    await arrived(3);
+    expect(arrivals[2] - sentAt).toBeLessThan(200);
+    // Video again 100 ms later: the video cadence (100 ms) says the next video is due within the window, so this
+    // one waits for it ...
+    sentAt = Date.now();
+    pub.publish({ type: 9, timestamp: 1200, payload: avcInterframe(4, 50, 0) });
+    await sleep(100);
+    expect(live.messages()).toHaveLength(3);
+    // ... and goes with it, together, as soon as it comes (its successor is due in 100 ms again: it waits too, and
+    // nothing comes, so both go at the 400 ms deadline).
+    pub.publish({ type: 9, timestamp: 1300, payload: avcInterframe(5, 50, 0) });
+    await arrived(5);
+    expect(arrivals[3] - sentAt).toBeGreaterThanOrEqual(350);
+    expect(live.messages().map((m) => m.header.sequence)).toEqual([1, 2, 3, 4, 5]);
+    expect(live.gaps()).toEqual([]);
+    expect(batcher.earlyFlushes).toBe(3);
+    pub.end();
+    batcher.close();
+    live.sub.close();
+  });
+
   it('relays across the sequence-number wrap without a gap', async () => {
     const pub = new RelayPublisher(pubNc, { stream: 'wrap', epoch: 3, initialSequence: 0xfffffffd });
     await pubNc.flush();
