@@ -32,16 +32,33 @@ export interface OriginConfig {
   hlsTargetMs: number;
   /** HLS: segments listed in the live playlist. */
   hlsWindowSegments: number;
+  /** Worker processes (node:cluster) sharing the ports, each a complete origin `<nodeId>-<i>`; 1 = this process serves. */
+  workers: number;
 }
 
+/** A configuration the origin refuses to start with; `code` names the rule. */
+export class OriginConfigError extends Error {
+  override readonly name = 'OriginConfigError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** The origin's METRICS_PORT when the variable is not set. */
+export const ORIGIN_METRICS_PORT = 9465;
+
+/** Reads and validates the configuration; throws an OriginConfigError for a combination that cannot work. */
 export function loadOriginConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
-  return {
+  const config: OriginConfig = {
     nodeId: env.NODE_ID || `origin-${process.pid}`,
     host: env.ORIGIN_HOST || '0.0.0.0',
     publicHost: env.PUBLIC_HOST || '127.0.0.1',
     rtmpPort: envInt(env, 'ORIGIN_RTMP_PORT', 1945),
     httpPort: envInt(env, 'ORIGIN_HTTP_PORT', 8080),
-    metricsPort: envInt(env, 'METRICS_PORT', 9465),
+    metricsPort: envInt(env, 'METRICS_PORT', ORIGIN_METRICS_PORT),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
     chunkSize: envInt(env, 'ORIGIN_CHUNK_SIZE', 4096),
@@ -57,5 +74,15 @@ export function loadOriginConfig(env: NodeJS.ProcessEnv = process.env): OriginCo
     directIngestPort: envInt(env, 'ORIGIN_DIRECT_INGEST_PORT', 0),
     hlsTargetMs: envInt(env, 'ORIGIN_HLS_TARGET_MS', 2000),
     hlsWindowSegments: envInt(env, 'ORIGIN_HLS_WINDOW', 6),
+    workers: Math.max(1, envInt(env, 'ORIGIN_WORKERS', 1)),
   };
+  if (config.workers > 1 && config.directIngestPort > 0) {
+    // Direct ingest keeps a publisher's stream inside the process it connected to: viewers that the shared ports
+    // hand to another worker would never see it.
+    throw new OriginConfigError(
+      'ORIGIN_WORKERS_WITH_DIRECT_INGEST',
+      `ORIGIN_WORKERS=${config.workers} cannot be combined with ORIGIN_DIRECT_INGEST_PORT=${config.directIngestPort}: a publisher on one worker would not be seen by viewers on another (use ORIGIN_WORKERS=1, or publish through an edge)`,
+    );
+  }
+  return config;
 }

@@ -1,6 +1,7 @@
 /**
  * What every node process (edge, origin, control plane) does the same way: read integer settings from the
- * environment, listen on a port, and stop gracefully on SIGTERM/SIGINT.
+ * environment, listen on a port, and stop gracefully on SIGTERM/SIGINT; and, for the edge and origin, run as a
+ * supervisor of node:cluster workers (workers.ts).
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@ingest/telemetry';
@@ -78,3 +79,5 @@ export function runMain(component: string, main: () => Promise<void>): void {
  * often and cheaply and frees them young: the edge's ingest cost fell from 16.9 to 11.5 CPU-s/GB (bench/README.md).
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
+export { reportWorkerReady, runWorkerPrimary, workerEnvironment, type WorkerPrimaryOptions } from './workers';
