@@ -1,4 +1,4 @@
-import { DEFAULT_RELAY_FLUSH_MIN_GAP_MS, DEFAULT_RELAY_FLUSH_MS } from '@ingest/relay';
+import { DEFAULT_RELAY_FLUSH_MS } from '@ingest/relay';
 import { envInt } from '@ingest/service';
 
 /** Edge configuration, from the environment (README lists every variable). */
@@ -69,6 +69,6 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     controlGrpcUrl: env.CONTROL_GRPC_URL || '127.0.0.1:50051',
     relayFlushMs: envInt(env, 'RELAY_FLUSH_MS', DEFAULT_RELAY_FLUSH_MS),
     relayFlushEarly: !['0', 'false', 'off', 'no'].includes((env.RELAY_FLUSH_EARLY ?? '').trim().toLowerCase()),
-    relayFlushMinGapMs: envInt(env, 'RELAY_FLUSH_MIN_GAP_MS', DEFAULT_RELAY_FLUSH_MIN_GAP_MS),
+    relayFlushMinGapMs: envInt(env, 'RELAY_FLUSH_MIN_GAP_MS', envInt(env, 'RELAY_FLUSH_MS', DEFAULT_RELAY_FLUSH_MS)),
   };
 }

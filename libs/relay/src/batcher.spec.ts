@@ -87,6 +87,18 @@ describe('PublishBatcher', () => {
     expect(batcher.earlyFlushes).toBe(2);
   });
 
+  it('by default an early flush comes at least one window after the previous flush (no more writes than the plain window)', () => {
+    const { nc, published } = fakeNats();
+    const batcher = new PublishBatcher(nc, { flushMs: 5 });
+    batcher.publish('media.a', b('a1'), undefined, 30);
+    batcher.publish('media.b', b('b1'), undefined, 30);
+    jest.advanceTimersByTime(4);
+    expect(published.map((p) => p.data)).toEqual(['a1']);
+    jest.advanceTimersByTime(1);
+    expect(published.map((p) => p.data)).toEqual(['a1', 'b1']);
+    expect(published[1].at - published[0].at).toBe(5);
+  });
+
   it('a stream that starts waiting cancels a planned early flush, up to the deadline', () => {
     const { nc, published } = fakeNats();
     const batcher = new PublishBatcher(nc, { flushMs: 5, minGapMs: 3 });

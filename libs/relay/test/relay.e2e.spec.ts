@@ -244,7 +244,8 @@ describe('relay over NATS', () => {
   });
 
   it('early flush: a message its stream will not follow within the window arrives at once; one that expects a partner waits for it', async () => {
-    const batcher = new PublishBatcher(pubNc, { flushMs: 400 });
+    // No minimum gap between flushes here (by default it is the window): each message is its own test case.
+    const batcher = new PublishBatcher(pubNc, { flushMs: 400, minGapMs: 0 });
     const pub = new RelayPublisher(pubNc, { stream: 'early', epoch: 7, batcher });
     await pubNc.flush();
     const live = collect(subNc, 'early');
