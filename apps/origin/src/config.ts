@@ -61,7 +61,7 @@ export function loadOriginConfig(env: NodeJS.ProcessEnv = process.env): OriginCo
     metricsPort: envInt(env, 'METRICS_PORT', ORIGIN_METRICS_PORT),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
-    chunkSize: envInt(env, 'ORIGIN_CHUNK_SIZE', 4096),
+    chunkSize: envInt(env, 'ORIGIN_CHUNK_SIZE', 60_000),
     viewerHighWaterBytes: envInt(env, 'ORIGIN_VIEWER_HIGH_WATER_BYTES', 1024 * 1024),
     viewerCutoffBytes: envInt(env, 'ORIGIN_VIEWER_CUTOFF_BYTES', 8 * 1024 * 1024),
     viewerMaxBehindMs: envInt(env, 'ORIGIN_VIEWER_MAX_BEHIND_MS', 10_000),
