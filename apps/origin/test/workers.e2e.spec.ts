@@ -324,21 +324,26 @@ test('SIGTERM to the supervisor stops both workers and itself with exit code 0 w
   await eventually(async () => viewers.every((v) => v.isClosed()), 5_000, 'every viewer closed');
 });
 
-test('ORIGIN_WORKERS=2 with ORIGIN_DIRECT_INGEST_PORT refuses to start, with a named error and no workers', async () => {
-  const proc = spawnManaged(NODE, [...SERVER_NODE_FLAGS, ORIGIN_MAIN], {
-    name: 'origin-direct-workers',
+/** An origin with ORIGIN_WORKERS=2 on free ports against this file's Redis and NATS; `env` overrides. */
+async function spawnTwoWorkerOrigin(name: string, env: Record<string, string>): Promise<ReturnType<typeof spawnManaged>> {
+  return spawnManaged(NODE, [...SERVER_NODE_FLAGS, ORIGIN_MAIN], {
+    name,
     env: {
       ORIGIN_WORKERS: '2',
-      ORIGIN_DIRECT_INGEST_PORT: String(await freePort()),
-      NODE_ID: 'origin-direct-workers',
+      NODE_ID: name,
       ORIGIN_HOST: '127.0.0.1',
       ORIGIN_RTMP_PORT: String(await freePort()),
       ORIGIN_HTTP_PORT: String(await freePort()),
       METRICS_PORT: '0',
       REDIS_URL: services.redis.url,
       NATS_URL: services.nats.url,
+      ...env,
     },
   });
+}
+
+test('ORIGIN_WORKERS=2 with ORIGIN_DIRECT_INGEST_PORT refuses to start, with a named error and no workers', async () => {
+  const proc = await spawnTwoWorkerOrigin('origin-direct-workers', { ORIGIN_DIRECT_INGEST_PORT: String(await freePort()) });
   const result = await proc.waitForExit(15_000);
   expect(result.code).toBe(1);
   expect(proc.output()).toContain('ORIGIN_WORKERS_WITH_DIRECT_INGEST');
@@ -352,19 +357,7 @@ test('a worker that cannot start (its port is taken) stops the whole origin with
   const port = await freePort();
   await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
   try {
-    const proc = spawnManaged(NODE, [...SERVER_NODE_FLAGS, ORIGIN_MAIN], {
-      name: 'origin-port-taken',
-      env: {
-        ORIGIN_WORKERS: '2',
-        NODE_ID: 'origin-port-taken',
-        ORIGIN_HOST: '127.0.0.1',
-        ORIGIN_RTMP_PORT: String(port),
-        ORIGIN_HTTP_PORT: String(await freePort()),
-        METRICS_PORT: '0',
-        REDIS_URL: services.redis.url,
-        NATS_URL: services.nats.url,
-      },
-    });
+    const proc = await spawnTwoWorkerOrigin('origin-port-taken', { ORIGIN_RTMP_PORT: String(port) });
     const result = await proc.waitForExit(20_000);
     expect(result.code).toBe(1);
     expect(proc.output()).toContain('ORIGIN_WORKER_START_FAILED');
