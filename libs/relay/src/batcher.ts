@@ -112,25 +112,28 @@ export class PublishBatcher {
       return;
     }
     const now = performance.now();
-    if (first) {
-      this.deadline = now + this.flushMs;
-      this.arm(now, this.deadline);
-    }
+    if (first) this.deadline = now + this.flushMs;
     if (now + nextInMs < this.deadline) {
       this.waiting.add(subject);
-      // An early flush planned before this publish would cut the stream off from what it is waiting for.
-      if (this.timerAt < this.deadline) this.arm(now, this.deadline);
+      // No timer yet, or an early flush planned before this publish, which would cut the stream off from what it is
+      // waiting for: the batch now goes at its deadline (or earlier, once nothing waits).
+      if (this.timer === undefined || this.timerAt < this.deadline) this.arm(now, this.deadline);
       return;
     }
     this.waiting.delete(subject);
-    if (this.waiting.size > 0) return;
+    if (this.waiting.size > 0) {
+      if (this.timer === undefined) this.arm(now, this.deadline);
+      return;
+    }
     const readyAt = this.lastFlushAt + this.minGapMs;
     if (now >= readyAt) {
+      // The common case needs no timer at all.
       this.earlyFlushes++;
       this.flush();
-    } else if (readyAt < this.timerAt) {
-      this.arm(now, readyAt);
+      return;
     }
+    const at = Math.min(readyAt, this.deadline);
+    if (this.timer === undefined || at < this.timerAt) this.arm(now, at);
   }
 
   /** Publishes everything queued, in order. */
