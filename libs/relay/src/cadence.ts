@@ -7,7 +7,8 @@
  *
  * The relay batcher uses the answer to flush early: a message whose stream expects nothing more within the batch
  * window need not wait for the window to end (batcher.ts). A wrong guess costs only latency up to the window (a
- * partner that comes late) or one write (a partner that comes early), never data.
+ * predicted message that comes late or not at all) or one write (a message that comes sooner than predicted and
+ * misses the batch that just went), never data.
  *
  * Pure state, no I/O, no clock: one per stream.
  */
