@@ -69,9 +69,11 @@ afterAll(async () => {
 
 const originB = () => cluster.origins[1];
 
-test('ffprobe reads the stream from origin B over RTMP and HTTP-FLV with the right codecs and resolution', async () => {
+test('ffprobe reads the stream from origin B over RTMP and HTTP-FLV with the right codecs and resolution, and nothing else', async () => {
   for (const url of [originB().rtmpUrl('show'), originB().flvUrl('show')]) {
     const streams = await ffprobeStreams(url, { timeoutMs: 20_000 });
+    // Exactly the publisher's two tracks: no "data" stream made up from a status or script message.
+    expect(streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
     const video = streams.find((s) => s.codec_type === 'video');
     const audio = streams.find((s) => s.codec_type === 'audio');
     expect(video).toMatchObject({ codec_name: 'h264', width: 960, height: 540, profile: 'High' });

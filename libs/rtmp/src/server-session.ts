@@ -10,8 +10,8 @@
  *                                               or onStatus(NetStream.Publish.BadName | ...) and close
  *   @setDataFrame/onMetaData, audio, video ...
  *   FCUnpublish, deleteStream (or closeStream) -> onStatus(NetStream.Unpublish.Success)
- * Playing: connect, createStream, play(name) -> StreamBegin, Play.Reset, Play.Start, |RtmpSampleAccess,
- *   Data.Start (or Play.StreamNotFound); pause/unpause, seek, receiveAudio/receiveVideo, closeStream.
+ * Playing: connect, createStream, play(name) -> StreamBegin, Play.Reset, Play.Start, |RtmpSampleAccess
+ *   (or Play.StreamNotFound); pause/unpause, seek, receiveAudio/receiveVideo, closeStream.
  */
 import { encodeAmf0, type AmfLimits, type AmfObject, type AmfValue } from '@ingest/amf';
 import { ChunkReader, type ChunkReaderLimits, type RtmpMessage } from './chunk-reader';
@@ -185,7 +185,8 @@ export class RtmpServerSession {
     this.sendStatus(streamId, 'status', 'NetStream.Play.Reset', `Playing and resetting ${stream.name}.`);
     this.sendStatus(streamId, 'status', 'NetStream.Play.Start', `Started playing ${stream.name}.`);
     this.sendData(streamId, encodeAmf0('|RtmpSampleAccess', true, true));
-    this.sendData(streamId, encodeAmf0('onStatus', { code: 'NetStream.Data.Start' }));
+    // No `onStatus` NetStream.Data.Start data message (FMS sends one, nginx-rtmp does not): FFmpeg's FLV demuxer
+    // takes a script tag of an unknown name for a data track, so ffprobe/ffmpeg saw a third, "unknown" stream.
   }
 
   rejectPlay(streamId: number, code = 'NetStream.Play.StreamNotFound', description = 'Stream not found.'): void {
