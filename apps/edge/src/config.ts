@@ -42,7 +42,11 @@ export interface EdgeConfig {
   relayFlushMinGapMs: number;
 }
 
+/** The edge's METRICS_PORT when the variable is not set (worker i of EDGE_WORKERS serves on this + i). */
+export const EDGE_METRICS_PORT = 9464;
+
 export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
+  const relayFlushMs = envInt(env, 'RELAY_FLUSH_MS', DEFAULT_RELAY_FLUSH_MS);
   return {
     nodeId: env.NODE_ID || `edge-${process.pid}`,
     host: env.EDGE_HOST || '0.0.0.0',
@@ -51,7 +55,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     tlsCertPath: env.EDGE_TLS_CERT || undefined,
     tlsKeyPath: env.EDGE_TLS_KEY || undefined,
     httpPort: envInt(env, 'EDGE_HTTP_PORT', 8081),
-    metricsPort: envInt(env, 'METRICS_PORT', 9464),
+    metricsPort: envInt(env, 'METRICS_PORT', EDGE_METRICS_PORT),
     apps: (env.EDGE_APPS || 'live').split(',').map((s) => s.trim()).filter(Boolean),
     handshakeTimeoutMs: envInt(env, 'EDGE_HANDSHAKE_TIMEOUT_MS', 10_000),
     idleTimeoutMs: envInt(env, 'EDGE_IDLE_TIMEOUT_MS', 30_000),
@@ -67,8 +71,8 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     publicHost: env.PUBLIC_HOST || '127.0.0.1',
     authorization: env.EDGE_AUTHORIZATION === 'open' ? 'open' : 'control-plane',
     controlGrpcUrl: env.CONTROL_GRPC_URL || '127.0.0.1:50051',
-    relayFlushMs: envInt(env, 'RELAY_FLUSH_MS', DEFAULT_RELAY_FLUSH_MS),
+    relayFlushMs,
     relayFlushEarly: !['0', 'false', 'off', 'no'].includes((env.RELAY_FLUSH_EARLY ?? '').trim().toLowerCase()),
-    relayFlushMinGapMs: envInt(env, 'RELAY_FLUSH_MIN_GAP_MS', envInt(env, 'RELAY_FLUSH_MS', DEFAULT_RELAY_FLUSH_MS)),
+    relayFlushMinGapMs: envInt(env, 'RELAY_FLUSH_MIN_GAP_MS', relayFlushMs),
   };
 }

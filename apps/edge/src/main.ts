@@ -1,18 +1,20 @@
 /**
  * Edge node entry point: configuration from the environment, JSON logs, metrics, Redis, NATS, graceful stop.
- * With EDGE_WORKERS > 1 this process only supervises that many edge workers (workers.ts).
+ * With EDGE_WORKERS > 1 this process only supervises that many edge workers (runWorkerPrimary in @ingest/service):
+ * each is a complete edge on the same ports with its own node id `<NODE_ID>-<i>`; a stream lives on the worker its
+ * publisher reached, and `/status` lists the streams of whichever worker answers (the control plane's `/v1/streams`
+ * lists them all).
  */
 import cluster from 'node:cluster';
 import { EventPublisher, ensureEventsStream } from '@ingest/events';
 import { PublishBatcher, closeNats, connectNats } from '@ingest/relay';
 import { NodeRegistry, closeRedis, connectRedis } from '@ingest/registry';
-import { envInt, runMain, stopOnSignals } from '@ingest/service';
+import { envInt, reportWorkerReady, runMain, runWorkerPrimary, stopOnSignals } from '@ingest/service';
 import { createLogger, startMetrics } from '@ingest/telemetry';
 import { ControlPlaneAuthorizer, OpenAuthorizer } from './authorizer';
 import { EdgeCluster } from './cluster';
-import { loadEdgeConfig } from './config';
+import { EDGE_METRICS_PORT, loadEdgeConfig } from './config';
 import { EdgeServer } from './edge-server';
-import { reportWorkerReady, runEdgePrimary } from './workers';
 
 async function main(): Promise<void> {
   const logger = createLogger('edge');
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
   const edge = new EdgeServer(config, { logger, meter: metrics.meter, cluster, authorizer, events });
   holder.edge = edge;
   await edge.start();
-  reportWorkerReady();
+  reportWorkerReady('edge');
   stopOnSignals(logger, async () => {
     await edge.stop();
     relayBatcher.close();
@@ -67,5 +69,7 @@ async function main(): Promise<void> {
 }
 
 const workers = envInt(process.env, 'EDGE_WORKERS', 1);
-if (workers > 1 && cluster.isPrimary) runEdgePrimary(workers, createLogger('edge'));
+if (workers > 1 && cluster.isPrimary) {
+  runWorkerPrimary({ role: 'edge', workers, logger: createLogger('edge'), defaultMetricsPort: EDGE_METRICS_PORT });
+}
 else runMain('edge', main);
