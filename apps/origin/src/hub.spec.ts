@@ -108,23 +108,81 @@ describe('StreamHub fan-out', () => {
     expect(slow.droppedFrames).toBe(3); // 66, 70 while behind, 100 while waiting for a keyframe
     expect(fast.got.map((m) => m.timestamp)).toEqual([0, 0, 33, 66, 70, 100, 133, 166]);
     slow.backlog = 2000;
-    hub.publish(inter(200));
+    feed(hub, [inter(200)]);
+    expect(slow.closed).toBe(false);
     const until = Date.now() + 60;
     while (Date.now() < until) {
       /* stay behind past maxBehindMs */
     }
-    hub.publish(inter(233));
+    feed(hub, [inter(233)]);
     expect(slow.closed).toBe(true);
     expect(hub.viewers.has(fast)).toBe(true);
   });
 
-  test('a viewer above the cut-off backlog is disconnected at once', () => {
+  test('a viewer above the cut-off backlog is disconnected at the next flush; the others play on', () => {
     const hub = new StreamHub('s', limits);
     const v = new FakeViewer();
+    const other = new FakeViewer();
     hub.addViewer(v);
+    hub.addViewer(other);
     v.backlog = 6000;
-    hub.publish(key(0));
+    feed(hub, [key(0)]);
     expect(v.closed).toBe(true);
+    expect(v.got).toEqual([]);
+    expect(other.got.map((m) => m.timestamp)).toEqual([0]);
+  });
+
+  test('a viewer joining during a batch gets what the batch published before it once (in the join cache), then the rest', () => {
+    const hub = new StreamHub('s', limits);
+    const early = new FakeViewer();
+    hub.addViewer(early);
+    hub.publish(vcfg());
+    hub.publish(key(0));
+    hub.publish(audio(10));
+    const joiner = new FakeViewer();
+    hub.addViewer(joiner);
+    hub.publish(inter(33));
+    hub.publish(audio(46));
+    hub.flush();
+    expect(joiner.got.map((m) => [m.timestamp, m.config])).toEqual([
+      [0, true],
+      [0, false],
+      [10, false],
+      [33, false],
+      [46, false],
+    ]);
+    expect(joiner.writes).toHaveLength(2); // the join cache, then its part of the batch
+    expect(early.got.map((m) => m.timestamp)).toEqual([0, 0, 10, 33, 46]);
+    expect(early.writes).toHaveLength(1);
+    // The next batch: both are in step and share one buffer.
+    feed(hub, [inter(66), audio(70)]);
+    expect(joiner.writes.at(-1)).toBe(early.writes.at(-1));
+  });
+
+  test('a paused viewer gets sequence headers only, and resumes at a keyframe', () => {
+    class PausableViewer extends FakeViewer {
+      pausedNow = false;
+      override get paused(): boolean {
+        return this.pausedNow;
+      }
+    }
+    const hub = new StreamHub('s', limits);
+    const v = new PausableViewer();
+    hub.addViewer(v);
+    feed(hub, [vcfg(), key(0), inter(33)]);
+    v.pausedNow = true;
+    feed(hub, [inter(66), vcfg(), audio(70)]);
+    v.pausedNow = false;
+    v.waitingForKeyframe = true; // what the RTMP server does on unpause
+    feed(hub, [inter(100), key(133), audio(140)]);
+    expect(v.got.map((m) => [m.timestamp, m.config])).toEqual([
+      [0, true],
+      [0, false],
+      [33, false],
+      [0, true],
+      [133, false],
+      [140, false],
+    ]);
   });
 
   test('an audio-only stream starts viewers at once', () => {
@@ -154,24 +212,31 @@ describe('StreamHub fan-out', () => {
     const hub = new StreamHub('s', limits);
     const a = new FakeViewer();
     const b = new FakeViewer();
-    const late = new FakeViewer();
+    const behind = new FakeViewer();
     hub.addViewer(a);
     hub.addViewer(b);
+    hub.addViewer(behind);
     feed(hub, [meta(), vcfg(), acfg(), key(0)]);
-    hub.addViewer(late);
-    const before = { a: a.writes.length, late: late.writes.length };
+    const before = { a: a.writes.length, behind: behind.writes.length };
+    const merged = hub.mergedWrites;
+    behind.backlog = 2000; // above the high-water mark: loses the non-key frames of this batch
     hub.publish(audio(10));
+    const late = new FakeViewer();
+    hub.addViewer(late); // joins during the batch: out of step for the rest of it
+    const lateWrites = late.writes.length;
     hub.publish(inter(33));
-    late.backlog = 2000; // falls behind: loses the next non-key frames
     hub.publish(audio(46));
     hub.publish(inter(66));
     hub.flush();
     expect(a.writes.length - before.a).toBe(1);
-    expect(late.writes.length - before.late).toBe(1);
     expect(a.writes.at(-1)).toBe(b.writes.at(-1));
     expect(a.got.slice(-4).map((m) => m.timestamp)).toEqual([10, 33, 46, 66]);
-    expect(late.got.slice(-2).map((m) => m.timestamp)).toEqual([10, 33]);
-    expect(hub.mergedWrites).toBeGreaterThanOrEqual(3 + 3 + 1);
+    expect(late.writes.length - lateWrites).toBe(1);
+    expect(late.writes.at(-1)).not.toBe(a.writes.at(-1));
+    expect(late.got.map((m) => m.timestamp)).toEqual([0, 0, 0, 0, 10, 33, 46, 66]);
+    expect(behind.writes.length - before.behind).toBe(0);
+    expect(behind.droppedFrames).toBe(4);
+    expect(hub.mergedWrites - merged).toBe(3 + 3 + 2);
   });
 
   test('without an explicit flush, the batch goes out at the end of the turn (mergeMs 0) or after mergeMs', async () => {

@@ -4,12 +4,14 @@
  * every viewer. A viewer whose backlog passes the high-water mark loses non-key frames until the next keyframe;
  * one that stays behind too long, or whose backlog passes the cut-off, is disconnected.
  *
- * Writes are batched: messages are queued per viewer and flushed together, either at the end of the current
- * event-loop turn (`mergeMs` 0: what arrived in one NATS read goes out in one write) or at most `mergeMs` after
- * the first message of the batch. A viewer that took the whole batch (the usual case) gets ONE shared
- * concatenation per format, so a flush costs one socket write per viewer however many messages it holds. On
- * loopback a write costs ~11 us whatever its size up to ~10 KB (bench/README.md, "write-cost: the floor"): the
- * number of writes, not the bytes, is what a viewer costs.
+ * Writes are batched: published messages are collected and flushed together, either at the end of the current
+ * event-loop turn (`mergeMs` 0: what arrived in one NATS read goes out in one write) or at most `mergeMs` after the
+ * first message of the batch. Nothing is done per viewer per message: at the flush, a viewer that is in step (not
+ * waiting for a keyframe, not paused, backlog under the high-water mark, not joined during the batch) takes the whole
+ * batch, as ONE buffer shared by every in-step viewer of its format; only the others go through the batch message by
+ * message (drops, keyframe waits, cut-offs) into their own gathered write. Since a viewer's socket gets nothing between
+ * two flushes, its backlog cannot change inside a batch, so deciding once per flush is the same decision as deciding
+ * per message. A flush therefore costs one check and one socket write per viewer, however many messages it holds.
  */
 import { HlsPackager } from '@ingest/hls';
 import { JoinCache } from './join-cache';
@@ -63,9 +65,12 @@ export class StreamHub {
     this.viewers.add(viewer);
     this.idleSince = 0;
     viewer.waitingForKeyframe = this.cache.hasVideo;
-    for (const message of this.cache.snapshot()) this.deliver(viewer, message, Date.now());
-    // The join cache goes out at once, in one write; the live flow follows with the next flush.
+    const now = Date.now();
+    for (const message of this.cache.snapshot()) this.deliver(viewer, message, now);
+    // The join cache goes out at once, in one write; the live flow follows with the next flush. The cache already
+    // holds what the current batch published so far: the viewer takes only the rest of the batch.
     viewer.flushPending();
+    viewer.batchFrom = this.batch.length;
   }
 
   removeViewer(viewer: Viewer): void {
@@ -80,8 +85,6 @@ export class StreamHub {
     this.ended = false;
     this.cache.add(message);
     this.hls?.push(message);
-    const now = this.lastMessageAt;
-    for (const viewer of this.viewers) this.deliver(viewer, message, now);
     this.batch.push(message);
     this.batchBytes += message.payload.length;
     if (this.batchBytes >= MAX_BATCH_BYTES) this.flush();
@@ -89,9 +92,9 @@ export class StreamHub {
   }
 
   /**
-   * Writes every viewer's pending messages: one write each. Viewers that took the whole batch share one buffer per
-   * format (the messages' shared encodings concatenated once); the others write their own queue (a gathered write
-   * of the shared encodings, Viewer.flushPending).
+   * Writes the batch to every viewer: one write each. In-step viewers share one buffer per format (the messages' shared
+   * encodings, concatenated once per flush); the others get the messages they take, as a gathered write of the shared
+   * encodings (Viewer.flushPending).
    */
   flush(): void {
     this.flushScheduled = false;
@@ -102,25 +105,40 @@ export class StreamHub {
     const batch = this.batch;
     const count = batch.length;
     if (count === 0) return;
-    let shared: Map<number, Buffer> | undefined;
+    const highWater = this.limits.highWaterBytes;
+    const now = Date.now();
+    // Almost every viewer of a stream has the same format: one (key, buffer) pair, a map for the rest.
+    let firstKey = 0;
+    let firstBytes: Buffer | undefined;
+    let otherFormats: Map<number, Buffer> | undefined;
     for (const viewer of this.viewers) {
-      const pending = viewer.pending;
-      const n = pending.length;
-      if (n === 0) continue;
-      this.mergedWrites += n - 1;
-      if (n === 1 || n !== count) {
-        viewer.flushPending();
+      const from = viewer.batchFrom;
+      if (viewer.closed) continue;
+      if (from === 0 && !viewer.waitingForKeyframe && !viewer.paused && viewer.buffered() <= highWater) {
+        viewer.behindSince = 0;
+        const key = viewer.formatKey;
+        let bytes: Buffer | undefined;
+        if (firstBytes !== undefined && key === firstKey) bytes = firstBytes;
+        else if (firstBytes === undefined) {
+          bytes = firstBytes = count === 1 ? viewer.encode(batch[0]) : concatEncoded(viewer, batch);
+          firstKey = key;
+        } else {
+          otherFormats ??= new Map();
+          bytes = otherFormats.get(key);
+          if (bytes === undefined) {
+            bytes = count === 1 ? viewer.encode(batch[0]) : concatEncoded(viewer, batch);
+            otherFormats.set(key, bytes);
+          }
+        }
+        this.mergedWrites += count - 1;
+        viewer.write(bytes);
         continue;
       }
-      // Same length as the batch: the viewer took every message (its queue is a subsequence of the batch).
-      shared ??= new Map();
-      let bytes = shared.get(viewer.formatKey);
-      if (bytes === undefined) {
-        bytes = concatEncoded(viewer, batch);
-        shared.set(viewer.formatKey, bytes);
-      }
-      pending.length = 0;
-      viewer.write(bytes);
+      viewer.batchFrom = 0;
+      for (let i = from; i < count && !viewer.closed; i++) this.deliver(viewer, batch[i], now);
+      const n = viewer.pending.length;
+      if (n > 1) this.mergedWrites += n - 1;
+      viewer.flushPending();
     }
     batch.length = 0;
     this.batchBytes = 0;

@@ -20,8 +20,13 @@ export abstract class Viewer {
   droppedFrames = 0;
   bytesSent = 0;
   closed = false;
-  /** Messages accepted since the hub's last flush, in order (a subsequence of the hub's batch). */
+  /**
+   * Messages this viewer takes, in order, when it does not take the hub's whole batch (joining, paused, behind or
+   * waiting for a keyframe); written by flushPending.
+   */
   readonly pending: OutMessage[] = [];
+  /** Set by the hub when the viewer joins during a batch: the first message of the batch that is new to it. */
+  batchFrom = 0;
   onClose: ((viewer: Viewer, reason: string) => void) | undefined;
 
   constructor(
