@@ -36,9 +36,11 @@ export interface EdgeConfig {
   controlGrpcUrl: string;
   /** Longest a media message waits to be coalesced with others into one NATS write (0 = per event-loop turn). */
   relayFlushMs: number;
-  /** Flush before the window ends when no stream expects another message within it (RELAY_FLUSH_EARLY=0: off). */
+  /** Flush before the window ends when no stream waits for its next message (RELAY_FLUSH_EARLY=0: off). */
   relayFlushEarly: boolean;
-  /** An early flush comes at least this long after the previous one (bounds NATS writes with many streams). */
+  /** A message waits for its stream's next one when that is due within this many ms (0: same instant only). */
+  relayMergeWithinMs: number;
+  /** Early flushes come one per this many ms on average (bounds NATS writes with many streams). */
   relayFlushMinGapMs: number;
 }
 
@@ -73,6 +75,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     controlGrpcUrl: env.CONTROL_GRPC_URL || '127.0.0.1:50051',
     relayFlushMs,
     relayFlushEarly: !['0', 'false', 'off', 'no'].includes((env.RELAY_FLUSH_EARLY ?? '').trim().toLowerCase()),
+    relayMergeWithinMs: envInt(env, 'RELAY_MERGE_WITHIN_MS', 0),
     relayFlushMinGapMs: envInt(env, 'RELAY_FLUSH_MIN_GAP_MS', relayFlushMs),
   };
 }

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   const relayBatcher = new PublishBatcher(nats, {
     flushMs: config.relayFlushMs,
     early: config.relayFlushEarly,
+    mergeWithinMs: config.relayMergeWithinMs,
     minGapMs: config.relayFlushMinGapMs,
   });
   // The edge epoch increases on every start of this node id; without Redis, the clock serves.

@@ -7,16 +7,21 @@
  *
  * Early flush. Waiting the whole window is only worth it when another message is coming within it: a live stream
  * sends a message every ~14 ms on average (audio ~43/s, video 30/s), so most messages have nothing to be merged
- * with, and only an audio and a video frame produced within a few ms of each other share a write. The publisher
- * tells the batcher when its stream's next message is due (`nextInMs`, from the stream's cadence, cadence.ts); a
- * subject whose next message is due before the window ends is "waiting". When a publish leaves no subject waiting,
- * the batch goes at once, but never sooner than `minGapMs` (default: the window) after the previous flush, which
- * keeps the socket writes of an edge with many streams where the plain window has them (at most 1000/minGapMs per
- * second: with 20 streams, flushing whenever nothing waits would double the edge's NATS writes and cost ~20 % more
- * CPU). So a stream's messages are merged as with the full window, while the messages that nothing will join (most
- * of them) lose no time: on the benchmark's 720p30 + AAC stream, one stream's mean added latency falls from ~4.5 ms
- * to ~0.7 ms at the same number of writes; with 20 streams, from ~2.7 to ~2.5 ms (a simulation over the bench
- * media's timestamps).
+ * with. The publisher tells the batcher when its stream's next message is due (`nextInMs`, from the stream's
+ * cadence, cadence.ts). A message waits for its stream's next one only when that is due within `mergeWithinMs`
+ * (default 0: only the other track's frame of the same instant, sent right behind it, and the next fragment of a
+ * fragmented message); otherwise the batch goes at once, as soon as no stream in it is waiting.
+ *
+ * Why not wait for the next frame a few ms away? It would save the origins one write per viewer for the ~16 % of
+ * messages that have a partner within 5 ms (bench media: 73 -> 61 writes per viewer per second), but every waiting
+ * message is late by that much, and those waits made the p90 and p99 of publisher-to-viewer latency (p99 7-20 ms
+ * against 3-9 ms without waiting, RTMP 100 viewers; the origin's CPU per GB differed by less than the run-to-run
+ * spread, a few %: bench/README.md). `RELAY_MERGE_WITHIN_MS=5` restores the merge where cost matters more.
+ *
+ * Pacing. Early flushes are paced by a token bucket: one per `minGapMs` (default: the window) on average, in bursts
+ * of up to FLUSH_BURST. One stream (~73 messages/s) never runs out, so none of its messages waits; an edge with
+ * 20 streams (~1,500 messages/s) writes no more often than with the plain window, ~200 times a second (flushing
+ * whenever nothing waits would double its NATS writes and cost ~20 % more CPU).
  *
  * Order is kept: entries are published in the order given, and flush() publishes everything queued before it
  * returns (callers flush before anything that must not overtake queued media, e.g. a GOP reply or shutdown).
@@ -31,16 +36,24 @@ export interface PublishBatcherOptions {
   flushMs?: number;
   /** Flush at once when this many bytes are queued. Default 1 MiB. */
   maxQueuedBytes?: number;
-  /** Flush before the window ends when no subject expects another message within it. Default true. */
+  /** Flush before the window ends when no subject waits for its next message. Default true. */
   early?: boolean;
   /**
-   * An early flush comes at least this long after the previous flush (ms). Default: flushMs, so the batcher never
-   * writes more often than with the plain window (at most 1000/flushMs times a second), however many streams.
+   * A message waits (up to the window) for its stream's next message only when that is due within this many ms.
+   * Default 0: only a frame of the same instant or the next fragment (nextInMs 0).
+   */
+  mergeWithinMs?: number;
+  /**
+   * Early flushes come one per this many ms on average (a token bucket, bursts of up to FLUSH_BURST). Default:
+   * flushMs, so the batcher writes no more often than with the plain window (~1000/flushMs times a second), however
+   * many streams.
    */
   minGapMs?: number;
 }
 
 export const DEFAULT_RELAY_FLUSH_MS = 5;
+/** Early flushes that may go back to back before the pacing applies. */
+export const FLUSH_BURST = 3;
 
 export class PublishBatcher {
   readonly flushMs: number;
@@ -53,10 +66,13 @@ export class PublishBatcher {
   /** When the timer fires (performance.now() ms); 0 without a timer. */
   private timerAt = 0;
   private readonly early: boolean;
+  private readonly mergeWithinMs: number;
   private readonly minGapMs: number;
   /** performance.now() when the oldest queued publish must go. */
   private deadline = 0;
-  private lastFlushAt = -Infinity;
+  /** The pacing bucket: early flushes available, as of `tokensAt` (performance.now() ms). */
+  private tokens = FLUSH_BURST;
+  private tokensAt = 0;
   /** Subjects in the batch whose next message is due before the deadline. */
   private readonly waiting = new Set<string>();
   /** Flushes that went before their deadline. */
@@ -78,6 +94,7 @@ export class PublishBatcher {
     this.flushMs = Math.max(0, options.flushMs ?? DEFAULT_RELAY_FLUSH_MS);
     this.maxQueuedBytes = options.maxQueuedBytes ?? 1024 * 1024;
     this.early = options.early ?? true;
+    this.mergeWithinMs = Math.max(0, options.mergeWithinMs ?? 0);
     this.minGapMs = Math.max(0, options.minGapMs ?? this.flushMs);
   }
 
@@ -113,7 +130,7 @@ export class PublishBatcher {
     }
     const now = performance.now();
     if (first) this.deadline = now + this.flushMs;
-    if (now + nextInMs < this.deadline) {
+    if (nextInMs <= this.mergeWithinMs && now + nextInMs < this.deadline) {
       this.waiting.add(subject);
       // No timer yet, or an early flush planned before this publish, which would cut the stream off from what it is
       // waiting for: the batch now goes at its deadline (or earlier, once nothing waits).
@@ -125,14 +142,14 @@ export class PublishBatcher {
       if (this.timer === undefined) this.arm(now, this.deadline);
       return;
     }
-    const readyAt = this.lastFlushAt + this.minGapMs;
-    if (now >= readyAt) {
+    this.refill(now);
+    if (this.tokens >= 1) {
       // The common case needs no timer at all.
       this.earlyFlushes++;
       this.flush();
       return;
     }
-    const at = Math.min(readyAt, this.deadline);
+    const at = Math.min(now + (1 - this.tokens) * this.minGapMs, this.deadline);
     if (this.timer === undefined || at < this.timerAt) this.arm(now, at);
   }
 
@@ -147,7 +164,8 @@ export class PublishBatcher {
     if (count === 0) return;
     if (this.early) {
       this.waiting.clear();
-      this.lastFlushAt = performance.now();
+      this.refill(performance.now());
+      this.tokens = Math.max(0, this.tokens - 1);
     }
     const subjects = this.subjects;
     const payloads = this.payloads;
@@ -178,6 +196,11 @@ export class PublishBatcher {
     this.drained = this.flushes;
   };
 
+  private refill(now: number): void {
+    this.tokens = this.minGapMs > 0 ? Math.min(FLUSH_BURST, this.tokens + (now - this.tokensAt) / this.minGapMs) : FLUSH_BURST;
+    this.tokensAt = now;
+  }
+
   /** (Re)sets the timer to fire at `at` (performance.now() ms). */
   private arm(now: number, at: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -189,7 +212,7 @@ export class PublishBatcher {
     this.timer = undefined;
     this.timerAt = 0;
     if (this.early && this.subjects.length > 0 && this.waiting.size === 0 && this.deadline - performance.now() > 0.5) {
-      // The planned early flush (the minimum gap has passed and nothing is waiting).
+      // The planned early flush (the pacing allows it and nothing is waiting).
       this.earlyFlushes++;
     }
     this.flush();

@@ -244,8 +244,9 @@ describe('relay over NATS', () => {
   });
 
   it('early flush: a message its stream will not follow within the window arrives at once; one that expects a partner waits for it', async () => {
-    // No minimum gap between flushes here (by default it is the window): each message is its own test case.
-    const batcher = new PublishBatcher(pubNc, { flushMs: 400, minGapMs: 0 });
+    // No pacing of flushes here (by default one per window): each message is its own test case. A message waits
+    // for its stream's next one when that is due within the window (by default only for a frame of the same instant).
+    const batcher = new PublishBatcher(pubNc, { flushMs: 400, minGapMs: 0, mergeWithinMs: 400 });
     const pub = new RelayPublisher(pubNc, { stream: 'early', epoch: 7, batcher });
     await pubNc.flush();
     const live = collect(subNc, 'early');
