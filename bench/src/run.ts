@@ -26,7 +26,19 @@ import { benchMediaCommand, ensureBenchMedia, loadMedia, type BenchMedia } from 
 import { nmsVersion } from './nms-process';
 import { ROOT } from './paths';
 import { appendResult, fixed, machineInfo, markdownTable, round } from './report';
-import { failedFanoutRow, FANOUT_HEADERS, fanoutRow, ingestRow, INGEST_HEADERS, INGEST_STREAM_HEADERS, ingestServerLabel, ingestStreamRows } from './tables';
+import {
+  COMPARE_SUMMARY_HEADERS,
+  compareSummaryRows,
+  failedFanoutRow,
+  FANOUT_HEADERS,
+  fanoutRow,
+  ingestRow,
+  INGEST_HEADERS,
+  INGEST_STREAM_HEADERS,
+  ingestServerLabel,
+  ingestStreamRows,
+  type CompareFanoutRun,
+} from './tables';
 
 const log = (line: string): void => {
   process.stderr.write(`[bench] ${line}\n`);
@@ -153,7 +165,7 @@ function ingestRecord(options: IngestOptions, media: PreparedMedia, started: Dat
   };
 }
 
-async function ingest(options: IngestOptions): Promise<number> {
+async function ingest(options: IngestOptions, collect?: IngestResult[]): Promise<number> {
   const media = await prepareMedia(options.media);
   const results: IngestResult[] = [];
   const errors: Array<{ server: IngestServer; error: string }> = [];
@@ -164,6 +176,7 @@ async function ingest(options: IngestOptions): Promise<number> {
       const result = await runIngest(server, options, media, log);
       await save('ingest', ingestRecord(options, media, started, result), options.save);
       results.push(result);
+      collect?.push(result);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       log(`ingest into ${server} failed: ${message}`);
@@ -326,7 +339,7 @@ async function fanout(options: FanoutOptions): Promise<number> {
   return result.ok ? 0 : 1;
 }
 
-async function fanoutMatrix(options: FanoutMatrixOptions): Promise<number> {
+async function fanoutMatrix(options: FanoutMatrixOptions, collect?: CompareFanoutRun[]): Promise<number> {
   const media = await prepareMedia(options.media);
   const runs: Array<{ options: FanoutOptions; result: FanoutResult | undefined; error?: string }> = [];
   const { paths, protocols, viewerCounts, ...common } = options;
@@ -343,6 +356,7 @@ async function fanoutMatrix(options: FanoutMatrixOptions): Promise<number> {
       runs.push({ options: combo, result: undefined, error: message });
     }
   }
+  collect?.push(...runs);
   process.stdout.write(fanoutHeading(options, paths, `${options.seconds} s window per run after ${options.warmup} s warm-up`));
   process.stdout.write(`${markdownTable(FANOUT_HEADERS, runs.map((r) => (r.result ? fanoutRow(r.options, r.result) : failedFanoutRow(r.options))))}\n`);
   const failed = runs.filter((r) => !r.result?.ok);
@@ -408,8 +422,15 @@ async function capacity(options: CapacityOptions): Promise<number> {
 
 async function compare(options: CompareOptions): Promise<number> {
   const started = Date.now();
-  const matrix = await fanoutMatrix(options.matrix);
-  const ingestCode = await ingest(options.ingest);
+  const runs: CompareFanoutRun[] = [];
+  const ingested: IngestResult[] = [];
+  const matrix = await fanoutMatrix(options.matrix, runs);
+  const ingestCode = await ingest(options.ingest, ingested);
+  process.stdout.write(
+    `\nSide by side: the issue's rows, our cluster path (edge -> NATS -> origin; the edge for ingest) and node-media-server ` +
+      `${nmsVersion() ?? ''}, from the runs above (CPU-s/GB of the origin or NMS; lower is better everywhere)\n\n`,
+  );
+  process.stdout.write(`${markdownTable(COMPARE_SUMMARY_HEADERS, compareSummaryRows(runs, ingested))}\n`);
   log(`compare took ${((Date.now() - started) / 60_000).toFixed(1)} min`);
   return matrix === 0 && ingestCode === 0 ? 0 : 1;
 }

@@ -79,3 +79,80 @@ export function ingestStreamRows(r: IngestResult): Array<Array<string | number>>
   const label = ingestServerLabel(r);
   return r.streams.map((s) => [label, s.name, s.videoSent, s.videoReceived ?? '-', s.audioSent, s.audioReceived ?? '-', s.match ? 'yes' : 'NO']);
 }
+
+/** One fan-out run of a compare, as the summary needs it. */
+export interface CompareFanoutRun {
+  options: Pick<FanoutOptions, 'path' | 'protocol' | 'viewers'>;
+  result: FanoutResult | undefined;
+}
+
+export const COMPARE_SUMMARY_HEADERS = ['row', "issue's target", 'ours (cluster path)', 'node-media-server', 'target', 'against node-media-server'];
+
+/** A figure, or '-' when the run behind it is missing. */
+function cell(value: number, digits: number): string {
+  return Number.isFinite(value) ? fixed(value, digits) : '-';
+}
+
+/** `12 % cheaper` / `5 % dearer` / `tie` (lower is better; within 2 % is a tie). */
+export function lowerIsBetter(ours: number, peer: number, better = 'cheaper', worse = 'dearer'): string {
+  if (!Number.isFinite(ours) || !Number.isFinite(peer) || peer <= 0) return '-';
+  const change = (ours - peer) / peer;
+  if (Math.abs(change) < 0.02) return 'tie';
+  return `${cell(Math.abs(change) * 100, 0)} % ${change < 0 ? better : worse}`;
+}
+
+function met(value: number, limit: number): string {
+  if (!Number.isFinite(value)) return '-';
+  return value <= limit ? 'met' : `missed by ${cell(value - limit, 2)}`;
+}
+
+/**
+ * The compare's verdict table: each row of the issue's side-by-side table with its target, our cluster path's
+ * figure, node-media-server's from the same run, and how they compare. Rows whose runs are missing show '-'.
+ */
+export function compareSummaryRows(runs: readonly CompareFanoutRun[], ingest: readonly IngestResult[]): Array<Array<string | number>> {
+  const find = (path: string, protocol: string, viewers: number): FanoutResult | undefined =>
+    runs.find((r) => r.options.path === path && r.options.protocol === protocol && r.options.viewers === viewers && r.result?.ok)?.result;
+  const cost = (r: FanoutResult | undefined): number => r?.origin.cpuSecondsPerGB ?? NaN;
+  const rows: Array<Array<string | number>> = [];
+  const costRow = (label: string, protocol: string, viewers: number, target: number | undefined): void => {
+    const ours = cost(find('cluster', protocol, viewers));
+    const peer = cost(find('nms', protocol, viewers));
+    rows.push([label, target === undefined ? '-' : `<= ${target}`, cell(ours, 2), cell(peer, 2), target === undefined ? '-' : met(ours, target), lowerIsBetter(ours, peer)]);
+  };
+  costRow('RTMP fan-out, 100 viewers: CPU-s/GB', 'rtmp', 100, 1.2);
+  const ours100 = find('cluster', 'rtmp', 100);
+  const peer100 = find('nms', 'rtmp', 100);
+  const p = (r: FanoutResult | undefined, k: 'p50' | 'p99'): number => r?.latency[k] ?? NaN;
+  rows.push([
+    'latency p50 / p99, RTMP 100 viewers (ms)',
+    'p99 <= 20',
+    `${ms(p(ours100, 'p50'))} / ${ms(p(ours100, 'p99'))}`,
+    `${ms(p(peer100, 'p50'))} / ${ms(p(peer100, 'p99'))}`,
+    met(p(ours100, 'p99'), 20),
+    `p50 ${lowerIsBetter(p(ours100, 'p50'), p(peer100, 'p50'), 'lower', 'higher')}, p99 ${lowerIsBetter(p(ours100, 'p99'), p(peer100, 'p99'), 'lower', 'higher')}`,
+  ]);
+  costRow('RTMP fan-out, 800 viewers: CPU-s/GB', 'rtmp', 800, 0.9);
+  const perViewer = (path: string): number => {
+    const a = find(path, 'rtmp', 100);
+    const b = find(path, 'rtmp', 800);
+    return a && b ? ((b.origin.rssMiB - a.origin.rssMiB) * 1024) / (b.delivery.viewers - a.delivery.viewers) : NaN;
+  };
+  const oursKiB = perViewer('cluster');
+  const peerKiB = perViewer('nms');
+  rows.push(['memory per extra RTMP viewer, 100 -> 800 (KiB)', '<= 16', cell(oursKiB, 1), cell(peerKiB, 1), met(oursKiB, 16), lowerIsBetter(oursKiB, peerKiB, 'less', 'more')]);
+  rows.push(['origin RSS with 100 RTMP viewers (MiB)', 'reported', cell(ours100?.origin.rssMiB ?? NaN, 0), cell(peer100?.origin.rssMiB ?? NaN, 0), '-', '-']);
+  const edge = ingest.find((r) => r.server.name === 'edge' && r.ok);
+  const nms = ingest.find((r) => r.server.name === 'nms' && r.ok);
+  const ingestOurs = edge?.server.cpuSecondsPerGB ?? NaN;
+  const ingestPeer = nms?.server.cpuSecondsPerGB ?? NaN;
+  rows.push(['ingest, 20 publishers: edge CPU-s/GB', '<= 5.0', cell(ingestOurs, 2), cell(ingestPeer, 2), met(ingestOurs, 5), lowerIsBetter(ingestOurs, ingestPeer)]);
+  rows.push(['nats-server CPU during ingest (CPU-s per window)', 'reported', cell(edge?.services?.natsCpuSeconds ?? NaN, 2), '-', '-', '-']);
+  costRow('HTTP-FLV fan-out, 100 viewers: CPU-s/GB', 'http-flv', 100, 1.3);
+  const flv100 = find('cluster', 'http-flv', 100);
+  rows.push(['HTTP-FLV 100 viewers: p99 latency (ms)', '<= 20', ms(p(flv100, 'p99')), ms(p(find('nms', 'http-flv', 100), 'p99')), met(p(flv100, 'p99'), 20), lowerIsBetter(p(flv100, 'p99'), p(find('nms', 'http-flv', 100), 'p99'), 'lower', 'higher')]);
+  costRow('WebSocket-FLV fan-out, 100 viewers: CPU-s/GB', 'ws-flv', 100, undefined);
+  costRow('HTTP-FLV fan-out, 800 viewers: CPU-s/GB', 'http-flv', 800, undefined);
+  costRow('WebSocket-FLV fan-out, 800 viewers: CPU-s/GB', 'ws-flv', 800, undefined);
+  return rows;
+}

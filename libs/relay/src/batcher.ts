@@ -14,9 +14,9 @@
  *
  * Why not wait for the next frame a few ms away? It would save the origins one write per viewer for the ~16 % of
  * messages that have a partner within 5 ms (bench media: 73 -> 61 writes per viewer per second), but every waiting
- * message is late by that much, and those waits made the p90 and p99 of publisher-to-viewer latency (p99 7-20 ms
- * against 3-9 ms without waiting, RTMP 100 viewers; the origin's CPU per GB differed by less than the run-to-run
- * spread, a few %: bench/README.md). `RELAY_MERGE_WITHIN_MS=5` restores the merge where cost matters more.
+ * message is late by that much, and those waits made the p90 and p99 of publisher-to-viewer latency (RTMP 100
+ * viewers, 4 interleaved pairs: p99 7.7-15.2 ms waiting up to 5 ms, 5.8-9.2 ms not; the origin's CPU per GB differed
+ * by less than the run-to-run spread: bench/README.md). `RELAY_MERGE_WITHIN_MS=5` restores the merge where cost matters more.
  *
  * Pacing. Early flushes are paced by a token bucket: one per `minGapMs` (default: the window) on average, in bursts
  * of up to FLUSH_BURST. One stream (~73 messages/s) never runs out, so none of its messages waits; an edge with
