@@ -107,6 +107,7 @@ describe('compare summary', () => {
       origin: { ...fanoutResult({}).origin, cpuSecondsPerGB: cost, rssMiB },
       delivery: { ...fanoutResult({}).delivery, viewers },
       latency: { ...fanoutResult({}).latency, p50, p99 },
+      system: { otherProcessesCpuPercent: 0, cpus: [{ name: 'cpu0', userSystemPercent: 10, irqPercent: 1, stealPercent: cost, idlePercent: 80 }] },
     }),
   });
 
@@ -131,22 +132,22 @@ describe('compare summary', () => {
     const rows = compareSummaryRows(runs, [edge, nms]);
     for (const row of rows) expect(row).toHaveLength(COMPARE_SUMMARY_HEADERS.length);
     const byLabel = new Map(rows.map((r) => [String(r[0]), r.slice(1)]));
-    expect(byLabel.get('RTMP fan-out, 100 viewers: CPU-s/GB')).toEqual(['<= 1.2', '1.10', '1.50', 'met', '27 % cheaper']);
-    expect(byLabel.get('latency p50 / p99, RTMP 100 viewers (ms)')).toEqual(['p99 <= 20', '1.20 / 6.00', '0.80 / 7.00', 'met', 'p50 50 % higher, p99 14 % lower']);
-    expect(byLabel.get('RTMP fan-out, 800 viewers: CPU-s/GB')).toEqual(['<= 0.9', '0.95', '1.20', 'missed by 0.05', '21 % cheaper']);
+    expect(byLabel.get('RTMP fan-out, 100 viewers: CPU-s/GB')).toEqual(['<= 1.2', '1.10', '1.50', 'met', '27 % cheaper', '1 / 2']);
+    expect(byLabel.get('latency p50 / p99, RTMP 100 viewers (ms)')).toEqual(['p99 <= 20', '1.20 / 6.00', '0.80 / 7.00', 'met', 'p50 50 % higher, p99 14 % lower', '1 / 2']);
+    expect(byLabel.get('RTMP fan-out, 800 viewers: CPU-s/GB')).toEqual(['<= 0.9', '0.95', '1.20', 'missed by 0.05', '21 % cheaper', '1 / 1']);
     // (97 - 90) MiB over 700 viewers = 10.2 KiB; NMS (116.5 - 95) MiB = 31.5 KiB.
-    expect(byLabel.get('memory per extra RTMP viewer, 100 -> 800 (KiB)')).toEqual(['<= 16', '10.2', '31.5', 'met', '67 % less']);
-    expect(byLabel.get('ingest, 20 publishers: edge CPU-s/GB')).toEqual(['<= 5.0', '11.00', '12.00', 'missed by 6.00', '8 % cheaper']);
+    expect(byLabel.get('memory per extra RTMP viewer, 100 -> 800 (KiB)')).toEqual(['<= 16', '10.2', '31.5', 'met', '67 % less', '-']);
+    expect(byLabel.get('ingest, 20 publishers: edge CPU-s/GB')).toEqual(['<= 5.0', '11.00', '12.00', 'missed by 6.00', '8 % cheaper', '-']);
     expect(byLabel.get('nats-server CPU during ingest (CPU-s per window)')?.[1]).toBe('0.44');
-    expect(byLabel.get('HTTP-FLV 100 viewers: p99 latency (ms)')).toEqual(['<= 20', '25.0', '10.0', 'missed by 5.00', '150 % higher']);
+    expect(byLabel.get('HTTP-FLV 100 viewers: p99 latency (ms)')).toEqual(['<= 20', '25.0', '10.0', 'missed by 5.00', '150 % higher', '1 / 2']);
     // No WebSocket runs: the row is there, with no figures.
-    expect(byLabel.get('WebSocket-FLV fan-out, 100 viewers: CPU-s/GB')).toEqual(['-', '-', '-', '-', '-']);
+    expect(byLabel.get('WebSocket-FLV fan-out, 100 viewers: CPU-s/GB')).toEqual(['-', '-', '-', '-', '-', '- / -']);
   });
 
   it('leaves out a run that failed its delivery checks', () => {
     const failed = run('cluster', 'rtmp', 100, 0.5, 90);
     failed.result.ok = false;
     const rows = compareSummaryRows([failed, run('nms', 'rtmp', 100, 1.5, 95)], []);
-    expect(rows[0].slice(2)).toEqual(['-', '1.50', '-', '-']);
+    expect(rows[0].slice(2)).toEqual(['-', '1.50', '-', '-', '- / 2']);
   });
 });

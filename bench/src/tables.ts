@@ -86,7 +86,15 @@ export interface CompareFanoutRun {
   result: FanoutResult | undefined;
 }
 
-export const COMPARE_SUMMARY_HEADERS = ['row', "issue's target", 'ours (cluster path)', 'node-media-server', 'target', 'against node-media-server'];
+export const COMPARE_SUMMARY_HEADERS = [
+  'row', "issue's target", 'ours (cluster path)', 'node-media-server', 'target', 'against node-media-server', 'steal % ours / peer',
+];
+
+/** The largest steal (CPU the hypervisor gave to other guests) on any CPU during a fan-out run's window. */
+function steal(r: FanoutResult | undefined): string {
+  if (r === undefined || r.system.cpus.length === 0) return '-';
+  return cell(Math.max(...r.system.cpus.map((c) => c.stealPercent)), 0);
+}
 
 /** A figure, or '-' when the run behind it is missing. */
 function cell(value: number, digits: number): string {
@@ -118,7 +126,8 @@ export function compareSummaryRows(runs: readonly CompareFanoutRun[], ingest: re
   const costRow = (label: string, protocol: string, viewers: number, target: number | undefined): void => {
     const ours = cost(find('cluster', protocol, viewers));
     const peer = cost(find('nms', protocol, viewers));
-    rows.push([label, target === undefined ? '-' : `<= ${target}`, cell(ours, 2), cell(peer, 2), target === undefined ? '-' : met(ours, target), lowerIsBetter(ours, peer)]);
+    const stealCell = `${steal(find('cluster', protocol, viewers))} / ${steal(find('nms', protocol, viewers))}`;
+    rows.push([label, target === undefined ? '-' : `<= ${target}`, cell(ours, 2), cell(peer, 2), target === undefined ? '-' : met(ours, target), lowerIsBetter(ours, peer), stealCell]);
   };
   costRow('RTMP fan-out, 100 viewers: CPU-s/GB', 'rtmp', 100, 1.2);
   const ours100 = find('cluster', 'rtmp', 100);
@@ -131,6 +140,7 @@ export function compareSummaryRows(runs: readonly CompareFanoutRun[], ingest: re
     `${ms(p(peer100, 'p50'))} / ${ms(p(peer100, 'p99'))}`,
     met(p(ours100, 'p99'), 20),
     `p50 ${lowerIsBetter(p(ours100, 'p50'), p(peer100, 'p50'), 'lower', 'higher')}, p99 ${lowerIsBetter(p(ours100, 'p99'), p(peer100, 'p99'), 'lower', 'higher')}`,
+    `${steal(ours100)} / ${steal(peer100)}`,
   ]);
   costRow('RTMP fan-out, 800 viewers: CPU-s/GB', 'rtmp', 800, 0.9);
   const perViewer = (path: string): number => {
@@ -140,17 +150,17 @@ export function compareSummaryRows(runs: readonly CompareFanoutRun[], ingest: re
   };
   const oursKiB = perViewer('cluster');
   const peerKiB = perViewer('nms');
-  rows.push(['memory per extra RTMP viewer, 100 -> 800 (KiB)', '<= 16', cell(oursKiB, 1), cell(peerKiB, 1), met(oursKiB, 16), lowerIsBetter(oursKiB, peerKiB, 'less', 'more')]);
-  rows.push(['origin RSS with 100 RTMP viewers (MiB)', 'reported', cell(ours100?.origin.rssMiB ?? NaN, 0), cell(peer100?.origin.rssMiB ?? NaN, 0), '-', '-']);
+  rows.push(['memory per extra RTMP viewer, 100 -> 800 (KiB)', '<= 16', cell(oursKiB, 1), cell(peerKiB, 1), met(oursKiB, 16), lowerIsBetter(oursKiB, peerKiB, 'less', 'more'), '-']);
+  rows.push(['origin RSS with 100 RTMP viewers (MiB)', 'reported', cell(ours100?.origin.rssMiB ?? NaN, 0), cell(peer100?.origin.rssMiB ?? NaN, 0), '-', '-', `${steal(ours100)} / ${steal(peer100)}`]);
   const edge = ingest.find((r) => r.server.name === 'edge' && r.ok);
   const nms = ingest.find((r) => r.server.name === 'nms' && r.ok);
   const ingestOurs = edge?.server.cpuSecondsPerGB ?? NaN;
   const ingestPeer = nms?.server.cpuSecondsPerGB ?? NaN;
-  rows.push(['ingest, 20 publishers: edge CPU-s/GB', '<= 5.0', cell(ingestOurs, 2), cell(ingestPeer, 2), met(ingestOurs, 5), lowerIsBetter(ingestOurs, ingestPeer)]);
-  rows.push(['nats-server CPU during ingest (CPU-s per window)', 'reported', cell(edge?.services?.natsCpuSeconds ?? NaN, 2), '-', '-', '-']);
+  rows.push(['ingest, 20 publishers: edge CPU-s/GB', '<= 5.0', cell(ingestOurs, 2), cell(ingestPeer, 2), met(ingestOurs, 5), lowerIsBetter(ingestOurs, ingestPeer), '-']);
+  rows.push(['nats-server CPU during ingest (CPU-s per window)', 'reported', cell(edge?.services?.natsCpuSeconds ?? NaN, 2), '-', '-', '-', '-']);
   costRow('HTTP-FLV fan-out, 100 viewers: CPU-s/GB', 'http-flv', 100, 1.3);
   const flv100 = find('cluster', 'http-flv', 100);
-  rows.push(['HTTP-FLV 100 viewers: p99 latency (ms)', '<= 20', ms(p(flv100, 'p99')), ms(p(find('nms', 'http-flv', 100), 'p99')), met(p(flv100, 'p99'), 20), lowerIsBetter(p(flv100, 'p99'), p(find('nms', 'http-flv', 100), 'p99'), 'lower', 'higher')]);
+  rows.push(['HTTP-FLV 100 viewers: p99 latency (ms)', '<= 20', ms(p(flv100, 'p99')), ms(p(find('nms', 'http-flv', 100), 'p99')), met(p(flv100, 'p99'), 20), lowerIsBetter(p(flv100, 'p99'), p(find('nms', 'http-flv', 100), 'p99'), 'lower', 'higher'), `${steal(flv100)} / ${steal(find('nms', 'http-flv', 100))}`]);
   costRow('WebSocket-FLV fan-out, 100 viewers: CPU-s/GB', 'ws-flv', 100, undefined);
   costRow('HTTP-FLV fan-out, 800 viewers: CPU-s/GB', 'http-flv', 800, undefined);
   costRow('WebSocket-FLV fan-out, 800 viewers: CPU-s/GB', 'ws-flv', 800, undefined);
