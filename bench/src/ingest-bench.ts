@@ -23,7 +23,7 @@ import { startEdgeProcess, type EdgeStreamStatus } from './edge-process';
 import type { BenchMedia } from './media';
 import { startNmsProcess } from './nms-process';
 import { buildTimeline } from './pacing';
-import { pinProcess, readCpuSeconds, readCpuTimes, readMemory } from './procfs';
+import { pinProcess, readCpuSeconds, readCpuTimes, readMemory, readSystemCpu, systemCpuBetween } from './procfs';
 import { PacedPublisher, emptyCounters, type PublisherCounters } from './publisher';
 
 export interface StreamCheck {
@@ -39,6 +39,8 @@ export interface IngestResult {
   ok: boolean;
   failures: string[];
   windowSeconds: number;
+  /** The largest share of a CPU the hypervisor gave to other guests during the window (/proc/stat steal), %. */
+  stealPercent: number;
   ingest: { bytes: number; mbitPerSecond: number; messages: number; videoFrames: number; audioFrames: number };
   /** The server ingested into: the edge, or NMS. */
   server: {
@@ -237,6 +239,7 @@ export async function runIngest(server: IngestServer, options: IngestOptions, me
       redis: redisPid !== undefined ? readCpuSeconds(redisPid) : 0,
       bench: process.cpuUsage(),
       sent: sumCounters(publishers),
+      system: readSystemCpu(),
     });
     const w0 = snapshot();
     await sleep(options.seconds * 1000);
@@ -258,6 +261,8 @@ export async function runIngest(server: IngestServer, options: IngestOptions, me
     const serverSystem = w1.cpu.system - w0.cpu.system;
     const serverCpu = serverUser + serverSystem;
     const benchCpu = (w1.bench.user + w1.bench.system - w0.bench.user - w0.bench.system) / 1e6;
+    const stealPercent = Math.max(0, ...systemCpuBetween(w0.system, w1.system).map((c) => c.stealPercent));
+    if (stealPercent > 5) log(`note: the hypervisor stole up to ${stealPercent.toFixed(0)} % of a CPU during the window: the figures are not comparable`);
 
     let framesIncreasing = 0;
     for (const [name, s] of endStreams) if (s.videoFrames > (startStreams.get(name)?.videoFrames ?? Infinity)) framesIncreasing++;
@@ -292,6 +297,7 @@ export async function runIngest(server: IngestServer, options: IngestOptions, me
       ok: failures.length === 0,
       failures,
       windowSeconds,
+      stealPercent,
       ingest: {
         bytes,
         mbitPerSecond: (bytes * 8) / windowSeconds / 1e6,

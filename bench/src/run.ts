@@ -140,6 +140,7 @@ function ingestRecord(options: IngestOptions, media: PreparedMedia, started: Dat
     ok: result.ok,
     failures: result.failures,
     windowSeconds: round(result.windowSeconds, 3),
+    stealPercent: round(result.stealPercent, 1),
     ingest: { ...result.ingest, mbitPerSecond: round(result.ingest.mbitPerSecond, 2) },
     server: {
       ...result.server,

@@ -62,6 +62,7 @@ describe('failedFanoutRow', () => {
 });
 
 const ingestFixture: IngestResult = {
+  stealPercent: 0.4,
   ok: true, failures: [], windowSeconds: 30.01,
   ingest: { bytes: 200e6, mbitPerSecond: 53.31, messages: 43900, videoFrames: 18000, audioFrames: 25850 },
   server: { name: 'nms', version: '4.4.3', ...cpu, cpuSecondsPerGB: 11.061, rssMiB: 147.2, peakRssMiB: 147.9, idleRssMiB: 88.1 },
@@ -127,7 +128,7 @@ describe('compare summary', () => {
       run('cluster', 'http-flv', 100, 1.4, 90, 1, 25),
       run('nms', 'http-flv', 100, 2.0, 95, 1, 10),
     ];
-    const edge: IngestResult = { ...ingestFixture, server: { ...ingestFixture.server, name: 'edge', cpuSecondsPerGB: 11 }, services: { natsCpuSeconds: 0.44, redisCpuSeconds: 0 } };
+    const edge: IngestResult = { ...ingestFixture, stealPercent: 7.2, server: { ...ingestFixture.server, name: 'edge', cpuSecondsPerGB: 11 }, services: { natsCpuSeconds: 0.44, redisCpuSeconds: 0 } };
     const nms: IngestResult = { ...ingestFixture, server: { ...ingestFixture.server, cpuSecondsPerGB: 12 } };
     const rows = compareSummaryRows(runs, [edge, nms]);
     for (const row of rows) expect(row).toHaveLength(COMPARE_SUMMARY_HEADERS.length);
@@ -137,7 +138,7 @@ describe('compare summary', () => {
     expect(byLabel.get('RTMP fan-out, 800 viewers: CPU-s/GB')).toEqual(['<= 0.9', '0.95', '1.20', 'missed by 0.05', '21 % cheaper', '1 / 1']);
     // (97 - 90) MiB over 700 viewers = 10.2 KiB; NMS (116.5 - 95) MiB = 31.5 KiB.
     expect(byLabel.get('memory per extra RTMP viewer, 100 -> 800 (KiB)')).toEqual(['<= 16', '10.2', '31.5', 'met', '67 % less', '-']);
-    expect(byLabel.get('ingest, 20 publishers: edge CPU-s/GB')).toEqual(['<= 5.0', '11.00', '12.00', 'missed by 6.00', '8 % cheaper', '-']);
+    expect(byLabel.get('ingest, 20 publishers: edge CPU-s/GB')).toEqual(['<= 5.0', '11.00', '12.00', 'missed by 6.00', '8 % cheaper', '7 / 0']);
     expect(byLabel.get('nats-server CPU during ingest (CPU-s per window)')?.[1]).toBe('0.44');
     expect(byLabel.get('HTTP-FLV 100 viewers: p99 latency (ms)')).toEqual(['<= 20', '25.0', '10.0', 'missed by 5.00', '150 % higher', '1 / 2']);
     // No WebSocket runs: the row is there, with no figures.

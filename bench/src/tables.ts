@@ -156,7 +156,7 @@ export function compareSummaryRows(runs: readonly CompareFanoutRun[], ingest: re
   const nms = ingest.find((r) => r.server.name === 'nms' && r.ok);
   const ingestOurs = edge?.server.cpuSecondsPerGB ?? NaN;
   const ingestPeer = nms?.server.cpuSecondsPerGB ?? NaN;
-  rows.push(['ingest, 20 publishers: edge CPU-s/GB', '<= 5.0', cell(ingestOurs, 2), cell(ingestPeer, 2), met(ingestOurs, 5), lowerIsBetter(ingestOurs, ingestPeer), '-']);
+  rows.push(['ingest, 20 publishers: edge CPU-s/GB', '<= 5.0', cell(ingestOurs, 2), cell(ingestPeer, 2), met(ingestOurs, 5), lowerIsBetter(ingestOurs, ingestPeer), `${cell(edge?.stealPercent ?? NaN, 0)} / ${cell(nms?.stealPercent ?? NaN, 0)}`]);
   rows.push(['nats-server CPU during ingest (CPU-s per window)', 'reported', cell(edge?.services?.natsCpuSeconds ?? NaN, 2), '-', '-', '-', '-']);
   costRow('HTTP-FLV fan-out, 100 viewers: CPU-s/GB', 'http-flv', 100, 1.3);
   const flv100 = find('cluster', 'http-flv', 100);
