@@ -1,4 +1,5 @@
 import { envInt } from '@ingest/service';
+import { DEFAULT_MERGE_VIEWERS, DEFAULT_MERGE_WITHIN_MS } from './hub';
 
 /** Origin configuration from the environment (README lists every variable). */
 export interface OriginConfig {
@@ -19,6 +20,9 @@ export interface OriginConfig {
   viewerMaxBehindMs: number;
   /** Longest a message waits to be merged with the next into one write per viewer (0 = per event-loop turn). */
   mergeMs: number;
+  /** With at least this many viewers of a stream, a batch waits up to mergeWithinMs for the stream's next message. */
+  mergeViewers: number;
+  mergeWithinMs: number;
   /** Keep a stream's subscription this long after its last viewer left. */
   lingerMs: number;
   /** A stream with no message for this long, and gone from the registry, is ended. */
@@ -66,6 +70,8 @@ export function loadOriginConfig(env: NodeJS.ProcessEnv = process.env): OriginCo
     viewerCutoffBytes: envInt(env, 'ORIGIN_VIEWER_CUTOFF_BYTES', 8 * 1024 * 1024),
     viewerMaxBehindMs: envInt(env, 'ORIGIN_VIEWER_MAX_BEHIND_MS', 10_000),
     mergeMs: envInt(env, 'ORIGIN_MERGE_MS', 0),
+    mergeViewers: envInt(env, 'ORIGIN_MERGE_VIEWERS', DEFAULT_MERGE_VIEWERS),
+    mergeWithinMs: envInt(env, 'ORIGIN_MERGE_WITHIN_MS', DEFAULT_MERGE_WITHIN_MS),
     lingerMs: envInt(env, 'ORIGIN_LINGER_MS', 30_000),
     staleMs: envInt(env, 'ORIGIN_STALE_MS', 5_000),
     handshakeTimeoutMs: envInt(env, 'ORIGIN_HANDSHAKE_TIMEOUT_MS', 10_000),

@@ -70,7 +70,7 @@ export class DirectIngest implements StreamDirectory {
             socket.end();
             return;
           }
-          const limits = { highWaterBytes: this.config.viewerHighWaterBytes, cutoffBytes: this.config.viewerCutoffBytes, maxBehindMs: this.config.viewerMaxBehindMs, mergeMs: this.config.mergeMs };
+          const limits = { highWaterBytes: this.config.viewerHighWaterBytes, cutoffBytes: this.config.viewerCutoffBytes, maxBehindMs: this.config.viewerMaxBehindMs, mergeMs: this.config.mergeMs, mergeViewers: this.config.mergeViewers, mergeWithinMs: this.config.mergeWithinMs };
           const hub = new StreamHub(request.name, limits, this.events);
           hub.startedAt = Date.now();
           this.hubs.set(request.name, hub);

@@ -262,6 +262,54 @@ describe('StreamHub fan-out', () => {
   });
 });
 
+describe('StreamHub with a large audience', () => {
+  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  test('a batch waits for the stream\'s next message when it is due within mergeWithinMs, then both go in one write', async () => {
+    const hub = new StreamHub('s', { ...limits, mergeViewers: 2, mergeWithinMs: 5 });
+    const a = new FakeViewer();
+    const b = new FakeViewer();
+    hub.addViewer(a);
+    hub.addViewer(b);
+    feed(hub, [acfg(), vcfg(), key(0), audio(0), audio(23)]); // audio every 23 ms from here
+    const writes = a.writes.length;
+    hub.publish(inter(43)); // the next audio is due at 46: held
+    await settle();
+    expect(a.writes).toHaveLength(writes);
+    hub.publish(audio(46)); // nothing else due within 5 ms: goes at the end of this turn, with the video frame
+    await settle();
+    expect(a.writes).toHaveLength(writes + 1);
+    expect(a.got.slice(-2).map((m) => m.timestamp)).toEqual([43, 46]);
+    expect(b.writes.at(-1)).toBe(a.writes.at(-1));
+  });
+
+  test('a held batch goes at the deadline when the next message does not come', async () => {
+    const hub = new StreamHub('s', { ...limits, mergeViewers: 1, mergeWithinMs: 5 });
+    const v = new FakeViewer();
+    hub.addViewer(v);
+    feed(hub, [acfg(), vcfg(), key(0), audio(0), audio(23)]);
+    const writes = v.writes.length;
+    const sentAt = performance.now();
+    hub.publish(inter(43)); // the next audio is due at 46 (in 3 ms), and never comes
+    await settle();
+    expect(v.writes).toHaveLength(writes);
+    while (v.writes.length === writes) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(performance.now() - sentAt).toBeGreaterThanOrEqual(4);
+    expect(v.got.at(-1)?.timestamp).toBe(43);
+  });
+
+  test('below mergeViewers nothing is held', async () => {
+    const hub = new StreamHub('s', { ...limits, mergeViewers: 3, mergeWithinMs: 5 });
+    const v = new FakeViewer();
+    hub.addViewer(v);
+    feed(hub, [acfg(), vcfg(), key(0), audio(0), audio(23)]);
+    const writes = v.writes.length;
+    hub.publish(inter(43));
+    await settle();
+    expect(v.writes).toHaveLength(writes + 1);
+  });
+});
+
 describe('OutMessage encodings', () => {
   test('the FLV tag parses back to the same tag', () => {
     const m = new OutMessage(TYPE_VIDEO, 0x01020304, Buffer.from([0x17, 1, 0, 0, 0, 1, 2, 3]), true, false);

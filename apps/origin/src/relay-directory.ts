@@ -75,7 +75,7 @@ export class RelayDirectory implements StreamDirectory {
     }
     const hub = new StreamHub(
       name,
-      { highWaterBytes: this.config.viewerHighWaterBytes, cutoffBytes: this.config.viewerCutoffBytes, maxBehindMs: this.config.viewerMaxBehindMs, mergeMs: this.config.mergeMs },
+      { highWaterBytes: this.config.viewerHighWaterBytes, cutoffBytes: this.config.viewerCutoffBytes, maxBehindMs: this.config.viewerMaxBehindMs, mergeMs: this.config.mergeMs, mergeViewers: this.config.mergeViewers, mergeWithinMs: this.config.mergeWithinMs },
       this.deps,
     );
     const log = this.deps.logger.child({ stream: name });
