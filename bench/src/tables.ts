@@ -96,6 +96,9 @@ function steal(r: FanoutResult | undefined): string {
   return cell(Math.max(...r.system.cpus.map((c) => c.stealPercent)), 0);
 }
 
+/** `ours / peer` steal of two runs. */
+const stealPair = (ours: FanoutResult | undefined, peer: FanoutResult | undefined): string => `${steal(ours)} / ${steal(peer)}`;
+
 /** A figure, or '-' when the run behind it is missing. */
 function cell(value: number, digits: number): string {
   return Number.isFinite(value) ? fixed(value, digits) : '-';
@@ -126,7 +129,7 @@ export function compareSummaryRows(runs: readonly CompareFanoutRun[], ingest: re
   const costRow = (label: string, protocol: string, viewers: number, target: number | undefined): void => {
     const ours = cost(find('cluster', protocol, viewers));
     const peer = cost(find('nms', protocol, viewers));
-    const stealCell = `${steal(find('cluster', protocol, viewers))} / ${steal(find('nms', protocol, viewers))}`;
+    const stealCell = stealPair(find('cluster', protocol, viewers), find('nms', protocol, viewers));
     rows.push([label, target === undefined ? '-' : `<= ${target}`, cell(ours, 2), cell(peer, 2), target === undefined ? '-' : met(ours, target), lowerIsBetter(ours, peer), stealCell]);
   };
   costRow('RTMP fan-out, 100 viewers: CPU-s/GB', 'rtmp', 100, 1.2);
@@ -140,7 +143,7 @@ export function compareSummaryRows(runs: readonly CompareFanoutRun[], ingest: re
     `${ms(p(peer100, 'p50'))} / ${ms(p(peer100, 'p99'))}`,
     met(p(ours100, 'p99'), 20),
     `p50 ${lowerIsBetter(p(ours100, 'p50'), p(peer100, 'p50'), 'lower', 'higher')}, p99 ${lowerIsBetter(p(ours100, 'p99'), p(peer100, 'p99'), 'lower', 'higher')}`,
-    `${steal(ours100)} / ${steal(peer100)}`,
+    stealPair(ours100, peer100),
   ]);
   costRow('RTMP fan-out, 800 viewers: CPU-s/GB', 'rtmp', 800, 0.9);
   const perViewer = (path: string): number => {
@@ -151,7 +154,7 @@ export function compareSummaryRows(runs: readonly CompareFanoutRun[], ingest: re
   const oursKiB = perViewer('cluster');
   const peerKiB = perViewer('nms');
   rows.push(['memory per extra RTMP viewer, 100 -> 800 (KiB)', '<= 16', cell(oursKiB, 1), cell(peerKiB, 1), met(oursKiB, 16), lowerIsBetter(oursKiB, peerKiB, 'less', 'more'), '-']);
-  rows.push(['origin RSS with 100 RTMP viewers (MiB)', 'reported', cell(ours100?.origin.rssMiB ?? NaN, 0), cell(peer100?.origin.rssMiB ?? NaN, 0), '-', '-', `${steal(ours100)} / ${steal(peer100)}`]);
+  rows.push(['origin RSS with 100 RTMP viewers (MiB)', 'reported', cell(ours100?.origin.rssMiB ?? NaN, 0), cell(peer100?.origin.rssMiB ?? NaN, 0), '-', '-', stealPair(ours100, peer100)]);
   const edge = ingest.find((r) => r.server.name === 'edge' && r.ok);
   const nms = ingest.find((r) => r.server.name === 'nms' && r.ok);
   const ingestOurs = edge?.server.cpuSecondsPerGB ?? NaN;
@@ -160,7 +163,16 @@ export function compareSummaryRows(runs: readonly CompareFanoutRun[], ingest: re
   rows.push(['nats-server CPU during ingest (CPU-s per window)', 'reported', cell(edge?.services?.natsCpuSeconds ?? NaN, 2), '-', '-', '-', '-']);
   costRow('HTTP-FLV fan-out, 100 viewers: CPU-s/GB', 'http-flv', 100, 1.3);
   const flv100 = find('cluster', 'http-flv', 100);
-  rows.push(['HTTP-FLV 100 viewers: p99 latency (ms)', '<= 20', ms(p(flv100, 'p99')), ms(p(find('nms', 'http-flv', 100), 'p99')), met(p(flv100, 'p99'), 20), lowerIsBetter(p(flv100, 'p99'), p(find('nms', 'http-flv', 100), 'p99'), 'lower', 'higher'), `${steal(flv100)} / ${steal(find('nms', 'http-flv', 100))}`]);
+  const flvPeer100 = find('nms', 'http-flv', 100);
+  rows.push([
+    'HTTP-FLV 100 viewers: p99 latency (ms)',
+    '<= 20',
+    ms(p(flv100, 'p99')),
+    ms(p(flvPeer100, 'p99')),
+    met(p(flv100, 'p99'), 20),
+    lowerIsBetter(p(flv100, 'p99'), p(flvPeer100, 'p99'), 'lower', 'higher'),
+    stealPair(flv100, flvPeer100),
+  ]);
   costRow('WebSocket-FLV fan-out, 100 viewers: CPU-s/GB', 'ws-flv', 100, undefined);
   costRow('HTTP-FLV fan-out, 800 viewers: CPU-s/GB', 'http-flv', 800, undefined);
   costRow('WebSocket-FLV fan-out, 800 viewers: CPU-s/GB', 'ws-flv', 800, undefined);

@@ -264,6 +264,14 @@ describe('StreamHub fan-out', () => {
 
 describe('StreamHub with a large audience', () => {
   const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  /** A hub holding batches from `mergeViewers` viewers, one viewer, and audio every 23 ms from the last message. */
+  function oneViewerWithCadence(mergeViewers: number): { hub: StreamHub; v: FakeViewer } {
+    const hub = new StreamHub('s', { ...limits, mergeViewers, mergeWithinMs: 5 });
+    const v = new FakeViewer();
+    hub.addViewer(v);
+    feed(hub, [acfg(), vcfg(), key(0), audio(0), audio(23)]);
+    return { hub, v };
+  }
 
   test('a batch waits for the stream\'s next message when it is due within mergeWithinMs, then both go in one write', async () => {
     const hub = new StreamHub('s', { ...limits, mergeViewers: 2, mergeWithinMs: 5 });
@@ -284,10 +292,7 @@ describe('StreamHub with a large audience', () => {
   });
 
   test('a held batch goes at the deadline when the next message does not come', async () => {
-    const hub = new StreamHub('s', { ...limits, mergeViewers: 1, mergeWithinMs: 5 });
-    const v = new FakeViewer();
-    hub.addViewer(v);
-    feed(hub, [acfg(), vcfg(), key(0), audio(0), audio(23)]);
+    const { hub, v } = oneViewerWithCadence(1);
     const writes = v.writes.length;
     const sentAt = performance.now();
     hub.publish(inter(43)); // the next audio is due at 46 (in 3 ms), and never comes
@@ -299,10 +304,7 @@ describe('StreamHub with a large audience', () => {
   });
 
   test('below mergeViewers nothing is held', async () => {
-    const hub = new StreamHub('s', { ...limits, mergeViewers: 3, mergeWithinMs: 5 });
-    const v = new FakeViewer();
-    hub.addViewer(v);
-    feed(hub, [acfg(), vcfg(), key(0), audio(0), audio(23)]);
+    const { hub, v } = oneViewerWithCadence(3);
     const writes = v.writes.length;
     hub.publish(inter(43));
     await settle();

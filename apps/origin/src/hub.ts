@@ -145,28 +145,17 @@ export class StreamHub {
     if (count === 0) return;
     const highWater = this.limits.highWaterBytes;
     const now = Date.now();
-    // Almost every viewer of a stream has the same format: one (key, buffer) pair, a map for the rest.
-    let firstKey = 0;
-    let firstBytes: Buffer | undefined;
-    let otherFormats: Map<number, Buffer> | undefined;
+    let shared: Map<number, Buffer> | undefined;
     for (const viewer of this.viewers) {
       const from = viewer.batchFrom;
       if (viewer.closed) continue;
       if (from === 0 && !viewer.waitingForKeyframe && !viewer.paused && viewer.buffered() <= highWater) {
         viewer.behindSince = 0;
-        const key = viewer.formatKey;
-        let bytes: Buffer | undefined;
-        if (firstBytes !== undefined && key === firstKey) bytes = firstBytes;
-        else if (firstBytes === undefined) {
-          bytes = firstBytes = count === 1 ? viewer.encode(batch[0]) : concatEncoded(viewer, batch);
-          firstKey = key;
-        } else {
-          otherFormats ??= new Map();
-          bytes = otherFormats.get(key);
-          if (bytes === undefined) {
-            bytes = count === 1 ? viewer.encode(batch[0]) : concatEncoded(viewer, batch);
-            otherFormats.set(key, bytes);
-          }
+        shared ??= new Map();
+        let bytes = shared.get(viewer.formatKey);
+        if (bytes === undefined) {
+          bytes = concatEncoded(viewer, batch);
+          shared.set(viewer.formatKey, bytes);
         }
         this.mergedWrites += count - 1;
         viewer.write(bytes);

@@ -105,8 +105,9 @@ export abstract class Viewer {
 /** Every FLV viewer (HTTP and WebSocket) shares one encoding. */
 export const FLV_FORMAT = -1;
 
-/** The messages' encodings for `viewer`, concatenated (one allocation). */
+/** The messages' encodings for `viewer`, concatenated (one allocation; a single message's shared encoding as it is). */
 export function concatEncoded(viewer: Viewer, messages: readonly OutMessage[]): Buffer {
+  if (messages.length === 1) return viewer.encode(messages[0]);
   let length = 0;
   for (let i = 0; i < messages.length; i++) length += viewer.encode(messages[i]).length;
   const out = Buffer.allocUnsafe(length);
