@@ -42,6 +42,8 @@ export interface EdgeConfig {
   relayMergeWithinMs: number;
   /** Early flushes come one per this many ms on average (bounds NATS writes with many streams). */
   relayFlushMinGapMs: number;
+  /** Batches go to NATS as framed PUB commands (libs/relay nats-wire.ts); RELAY_FRAMED=0 = one publish() per message. */
+  relayFramed: boolean;
 }
 
 /** The edge's METRICS_PORT when the variable is not set (worker i of EDGE_WORKERS serves on this + i). */
@@ -77,5 +79,6 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     relayFlushEarly: !['0', 'false', 'off', 'no'].includes((env.RELAY_FLUSH_EARLY ?? '').trim().toLowerCase()),
     relayMergeWithinMs: envInt(env, 'RELAY_MERGE_WITHIN_MS', 0),
     relayFlushMinGapMs: envInt(env, 'RELAY_FLUSH_MIN_GAP_MS', relayFlushMs),
+    relayFramed: !['0', 'false', 'off', 'no'].includes((env.RELAY_FRAMED ?? '').trim().toLowerCase()),
   };
 }

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     early: config.relayFlushEarly,
     mergeWithinMs: config.relayMergeWithinMs,
     minGapMs: config.relayFlushMinGapMs,
+    framed: config.relayFramed,
   });
   // The edge epoch increases on every start of this node id; without Redis, the clock serves.
   const epoch = await new NodeRegistry(redis).nextEpoch(config.nodeId).catch(() => Date.now() % 0xffffffff);

@@ -146,3 +146,100 @@ describe('PublishBatcher', () => {
     expect(published.map((p) => p.data)).toEqual(['12345', '6789']);
   });
 });
+
+/** A client with nats.js's protocol handler: records each command the batcher hands it. */
+function fakeWireNats(state: { closed?: boolean; draining?: boolean; maxPayload?: number } = {}) {
+  const commands: string[] = [];
+  const published: string[] = [];
+  const protocol = {
+    outMsgs: 0,
+    outBytes: 0,
+    sendCommand(cmd: Uint8Array) {
+      commands.push(Buffer.from(cmd).toString('latin1'));
+    },
+  };
+  const nc = {
+    protocol,
+    info: { max_payload: state.maxPayload ?? 1024 * 1024 },
+    isClosed: () => state.closed === true,
+    isDraining: () => state.draining === true,
+    publish(subject: string, data: Uint8Array) {
+      published.push(`${subject} ${Buffer.from(data).toString()}`);
+    },
+  } as unknown as NatsConnection;
+  return { nc, protocol, commands, published };
+}
+
+describe('PublishBatcher, framed', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('hands nats.js one command per batch: every PUB in order, and keeps its counters', () => {
+    const { nc, protocol, commands, published } = fakeWireNats();
+    const batcher = new PublishBatcher(nc, { flushMs: 5, early: false });
+    expect(batcher.framed).toBe(true);
+    batcher.publish('media.a', b('one'));
+    batcher.publish('media.b', b('two!'));
+    batcher.publish('media.a', b(''));
+    expect(commands).toHaveLength(0);
+    jest.advanceTimersByTime(5);
+    expect(commands).toEqual(['PUB media.a 3\r\none\r\nPUB media.b 4\r\ntwo!\r\nPUB media.a 0\r\n\r\n']);
+    expect(published).toEqual([]);
+    expect(protocol).toMatchObject({ outMsgs: 3, outBytes: 7 });
+    batcher.publish('media.a', b('next'));
+    jest.advanceTimersByTime(5);
+    expect(commands[1]).toBe('PUB media.a 4\r\nnext\r\n');
+  });
+
+  it('copies the payloads at the flush: a buffer rewritten afterwards does not change what was sent', () => {
+    const { nc, commands } = fakeWireNats();
+    const batcher = new PublishBatcher(nc, { flushMs: 5, early: false });
+    const payload = b('abc');
+    batcher.publish('media.a', payload);
+    batcher.flush();
+    payload.write('xyz');
+    expect(commands).toEqual(['PUB media.a 3\r\nabc\r\n']);
+  });
+
+  it('refuses the batch on a closed or draining connection, reporting each message', () => {
+    for (const state of [{ closed: true }, { draining: true }]) {
+      const { nc, commands } = fakeWireNats(state);
+      const batcher = new PublishBatcher(nc, { flushMs: 5, early: false });
+      const failed: Array<{ subject: string; code: string }> = [];
+      const onFailure = (err: unknown, subject: string): void => {
+        failed.push({ subject, code: (err as { code: string }).code });
+      };
+      batcher.publish('media.a', b('1'), onFailure);
+      batcher.publish('media.b', b('2'), onFailure);
+      batcher.flush();
+      expect(commands).toEqual([]);
+      expect(failed).toEqual([
+        { subject: 'media.a', code: 'RELAY_NATS_UNAVAILABLE' },
+        { subject: 'media.b', code: 'RELAY_NATS_UNAVAILABLE' },
+      ]);
+    }
+  });
+
+  it("refuses only the message above the server's max_payload; the rest of the batch goes", () => {
+    const { nc, commands } = fakeWireNats({ maxPayload: 4 });
+    const batcher = new PublishBatcher(nc, { flushMs: 5, early: false });
+    const failed: string[] = [];
+    batcher.publish('media.a', b('ok'), (err) => failed.push((err as { code: string }).code));
+    batcher.publish('media.a', b('too long'), (err) => failed.push((err as { code: string }).code));
+    batcher.publish('media.a', b('fine'), (err) => failed.push((err as { code: string }).code));
+    batcher.flush();
+    expect(failed).toEqual(['RELAY_OVER_MAX_PAYLOAD']);
+    expect(commands).toEqual(['PUB media.a 2\r\nok\r\nPUB media.a 4\r\nfine\r\n']);
+  });
+
+  it('framed: false publishes message by message', () => {
+    const { nc, commands, published } = fakeWireNats();
+    const batcher = new PublishBatcher(nc, { flushMs: 5, early: false, framed: false });
+    expect(batcher.framed).toBe(false);
+    batcher.publish('media.a', b('1'));
+    batcher.publish('media.a', b('2'));
+    batcher.flush();
+    expect(commands).toEqual([]);
+    expect(published).toEqual(['media.a 1', 'media.a 2']);
+  });
+});

@@ -26,8 +26,13 @@
  * Order is kept: entries are published in the order given, and flush() publishes everything queued before it
  * returns (callers flush before anything that must not overtake queued media, e.g. a GOP reply or shutdown).
  * With `flushMs` 0 every publish goes straight to nats.js (its own per-turn batching only).
+ *
+ * Framing. A batch goes to nats.js as one buffer of PUB commands written here (nats-wire.ts): per message a cached
+ * subject prefix and its size, instead of nats.js's per-publish string, encoder copy and list pushes.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import { RelayError } from './errors';
+import { framedSize, natsWire, pubPrefix, writeFrame, type NatsWire } from './nats-wire';
 
 export type PublishFailure = (err: unknown, subject: string) => void;
 
@@ -49,11 +54,18 @@ export interface PublishBatcherOptions {
    * many streams.
    */
   minGapMs?: number;
+  /**
+   * Write each batch's PUB commands into one buffer and hand it to nats.js's protocol handler (nats-wire.ts), when
+   * the client has one. Default true; false = one `publish()` per message.
+   */
+  framed?: boolean;
 }
 
 export const DEFAULT_RELAY_FLUSH_MS = 5;
 /** Early flushes that may go back to back before the pacing applies. */
 export const FLUSH_BURST = 3;
+/** Subjects whose `PUB <subject> ` bytes are kept; the cache starts over beyond this (streams come and go). */
+const MAX_CACHED_PREFIXES = 4096;
 
 export class PublishBatcher {
   readonly flushMs: number;
@@ -86,6 +98,9 @@ export class PublishBatcher {
    */
   drained = 0;
   private drainScheduled = false;
+  /** nats.js's protocol handler, for framed batches; undefined = publish() per message. */
+  private readonly wire: NatsWire | undefined;
+  private readonly prefixes = new Map<string, Buffer>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -96,6 +111,12 @@ export class PublishBatcher {
     this.early = options.early ?? true;
     this.mergeWithinMs = Math.max(0, options.mergeWithinMs ?? 0);
     this.minGapMs = Math.max(0, options.minGapMs ?? this.flushMs);
+    this.wire = options.framed === false ? undefined : natsWire(nc);
+  }
+
+  /** Batches go to nats.js as framed PUB commands (nats-wire.ts) rather than one publish() per message. */
+  get framed(): boolean {
+    return this.wire !== undefined;
   }
 
   /** Messages waiting for the next flush. */
@@ -175,7 +196,8 @@ export class PublishBatcher {
     this.failures = [];
     this.queuedBytes = 0;
     this.flushes++;
-    for (let i = 0; i < count; i++) this.publishNow(subjects[i], payloads[i], failures[i]);
+    if (this.wire !== undefined) this.sendFramed(this.wire, count, subjects, payloads, failures);
+    else for (let i = 0; i < count; i++) this.publishNow(subjects[i], payloads[i], failures[i]);
     this.scheduleDrained();
   }
 
@@ -217,6 +239,68 @@ export class PublishBatcher {
     }
     this.flush();
   };
+
+  /**
+   * The batch as one buffer of PUB commands, one command for nats.js (nats-wire.ts). Makes publish()'s checks:
+   * nothing goes on a closed or draining connection, and a payload over the server's max_payload is refused alone.
+   * The envelopes are copied into the buffer here, so (as with publish()) they may be rewritten after the flush.
+   */
+  private sendFramed(
+    wire: NatsWire,
+    count: number,
+    subjects: readonly string[],
+    payloads: readonly Uint8Array[],
+    failures: ReadonlyArray<PublishFailure | undefined>,
+  ): void {
+    const nc = this.nc;
+    if (nc.isClosed() || nc.isDraining()) {
+      const err = new RelayError('RELAY_NATS_UNAVAILABLE', `NATS connection is ${nc.isClosed() ? 'closed' : 'draining'}`);
+      for (let i = 0; i < count; i++) failures[i]?.(err, subjects[i]);
+      return;
+    }
+    const maxPayload = nc.info?.max_payload ?? Infinity;
+    const prefixes = new Array<Buffer | undefined>(count);
+    let total = 0;
+    let bytes = 0;
+    let sent = 0;
+    for (let i = 0; i < count; i++) {
+      const size = payloads[i].length;
+      if (size > maxPayload) {
+        failures[i]?.(new RelayError('RELAY_OVER_MAX_PAYLOAD', `${size} bytes exceed the server's max_payload of ${maxPayload}`), subjects[i]);
+        continue;
+      }
+      const prefix = this.prefixOf(subjects[i]);
+      prefixes[i] = prefix;
+      total += framedSize(prefix, size);
+      bytes += size;
+      sent++;
+    }
+    if (sent === 0) return;
+    // Its own memory (not a slice of Node's shared pool): the socket may hold it past this turn.
+    const buf = Buffer.allocUnsafeSlow(total);
+    let pos = 0;
+    for (let i = 0; i < count; i++) {
+      const prefix = prefixes[i];
+      if (prefix === undefined) continue;
+      const payload = payloads[i];
+      const at = writeFrame(buf, pos, prefix, payload.length);
+      buf.set(payload, at);
+      pos = at + payload.length + 2;
+    }
+    wire.outMsgs += sent;
+    wire.outBytes += bytes;
+    wire.sendCommand(buf);
+  }
+
+  private prefixOf(subject: string): Buffer {
+    let prefix = this.prefixes.get(subject);
+    if (prefix === undefined) {
+      if (this.prefixes.size >= MAX_CACHED_PREFIXES) this.prefixes.clear();
+      prefix = pubPrefix(subject);
+      this.prefixes.set(subject, prefix);
+    }
+    return prefix;
+  }
 
   private publishNow(subject: string, payload: Uint8Array, onFailure: PublishFailure | undefined): void {
     try {

@@ -10,6 +10,8 @@ export const RELAY_ERROR_CODES = {
   RELAY_BAD_FRAGMENT: 'fragment index/count/flag that do not agree',
   RELAY_BAD_HEADER: 'header field outside its range when encoding (kind, flags, fragment index or count)',
   RELAY_PAYLOAD_TOO_LARGE: 'payload needs more than 255 fragments at the given max payload',
+  RELAY_NATS_UNAVAILABLE: 'publish on a closed or draining NATS connection',
+  RELAY_OVER_MAX_PAYLOAD: "publish larger than the NATS server's max_payload",
   RELAY_BAD_STREAM: 'stream id that is not a single NATS subject token',
 } as const;
 

@@ -8,6 +8,7 @@ export * from './gop-cache';
 export * from './subjects';
 export * from './connection';
 export * from './batcher';
+export * from './nats-wire';
 export * from './cadence';
 export * from './arena';
 export * from './publisher';

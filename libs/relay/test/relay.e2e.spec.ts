@@ -201,6 +201,8 @@ describe('relay over NATS', () => {
     const batcher = new PublishBatcher(pubNc, { flushMs: 20 });
     // Small slabs so that they are recycled many times during the test.
     const pub = new RelayPublisher(pubNc, { stream: 'arena', epoch: 41, batcher, arenaSlabBytes: 2048 });
+    expect(batcher.framed).toBe(true); // the installed nats.js has the protocol handler framed batches use
+    const outMsgsBefore = pubNc.stats().outMsgs;
     await pubNc.flush();
     const live = collect(subNc, 'arena');
     await live.sub.start();
@@ -229,6 +231,8 @@ describe('relay over NATS', () => {
     expect(pub.stats.messages).toBe(sent.length);
     expect(batcher.flushes).toBeLessThan(sent.length / 4);
     expect(pub.arenaStats?.reuses).toBeGreaterThan(10);
+    // The client's own counters include the framed publishes (and the GOP request and reply traffic).
+    expect(pubNc.stats().outMsgs - outMsgsBefore).toBeGreaterThanOrEqual(sent.length);
     expect(joined).toMatchObject({ answered: true, synced: true });
     await waitFor(() => joiner.messages().some((m) => m.type === 9 && frameId(m) === 199), 5000, 'joiner at the last frame');
     const rest = joiner.messages().slice(3);
