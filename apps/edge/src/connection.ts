@@ -50,6 +50,9 @@ export class EdgeConnection {
   private handshakeTimer: NodeJS.Timeout | undefined;
   private commandWindowStart = 0;
   private commandsInWindow = 0;
+  /** The socket's bytesRead at the last idle check, and since when it has not changed (checkIdle). */
+  private idleBytes = 0;
+  private idleSince = Date.now();
   /** Resolves when the socket has closed. */
   readonly done: Promise<void>;
 
@@ -85,7 +88,6 @@ export class EdgeConnection {
       () => this.fail('EDGE_HANDSHAKE_TIMEOUT', `no connect within ${config.handshakeTimeoutMs} ms`),
       config.handshakeTimeoutMs,
     );
-    socket.setTimeout(config.idleTimeoutMs, () => this.fail('EDGE_IDLE_TIMEOUT', `no data for ${config.idleTimeoutMs} ms`));
     socket.on('data', (data: Buffer) => this.receive(data));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (this.closed) return;
@@ -98,6 +100,22 @@ export class EdgeConnection {
       this.fail('EDGE_SOCKET_ERROR', err.code ?? err.message, err);
     });
     socket.on('close', () => this.cleanup());
+  }
+
+  /**
+   * The idle timeout, checked by the server's sweep (edge-server.ts) rather than with socket.setTimeout, which
+   * re-arms a timer on every read and write: ~2 % of the edge's CPU with 20 publishers.
+   */
+  checkIdle(now: number): void {
+    if (this.closed) return;
+    const read = this.socket.bytesRead;
+    if (read !== this.idleBytes) {
+      this.idleBytes = read;
+      this.idleSince = now;
+      return;
+    }
+    const idleMs = this.ctx.config.idleTimeoutMs;
+    if (now - this.idleSince >= idleMs) this.fail('EDGE_IDLE_TIMEOUT', `no data for ${idleMs} ms`);
   }
 
   private receive(data: Buffer): void {

@@ -27,6 +27,7 @@ export interface EdgeDependencies {
 export class EdgeServer {
   readonly streams = new StreamTable();
   private readonly connections = new Set<EdgeConnection>();
+  private idleSweep: NodeJS.Timeout | undefined;
   private readonly servers: Array<{ name: string; server: Server; port: number }> = [];
   private http: HttpServer | undefined;
   private readonly ctx: ConnectionContext;
@@ -87,6 +88,13 @@ export class EdgeServer {
     const httpPort = await listen(this.http, config.httpPort, config.host);
     this.servers.push({ name: 'http', server: this.http as unknown as Server, port: httpPort });
     this.deps.cluster.start();
+    // One sweep for every connection's idle timeout: a connection goes between idleTimeoutMs and a quarter more.
+    const sweepMs = Math.max(25, Math.min(1000, Math.floor(config.idleTimeoutMs / 4)));
+    this.idleSweep = setInterval(() => {
+      const now = Date.now();
+      for (const connection of this.connections) connection.checkIdle(now);
+    }, sweepMs);
+    this.idleSweep.unref();
     this.started = true;
     logger.info({ listeners: this.listeners() }, 'edge ready');
   }
@@ -109,6 +117,7 @@ export class EdgeServer {
   async stop(graceMs = 3000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    clearInterval(this.idleSweep);
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.server.close(() => resolve())));
     for (const connection of this.connections) connection.shutdown();
     const all = Promise.all([...this.connections].map((c) => c.done));

@@ -24,7 +24,7 @@ function uint32(n: number): Buffer {
 beforeAll(async () => {
   const dir = await makeTempDir('edge-bad-');
   const media = await makeTestMedia({ file: join(dir, 'good.flv'), seconds: 10, audio: 'aac', bframes: true, size: '640x360', fps: 30 });
-  edge = await startEdge({ EDGE_HANDSHAKE_TIMEOUT_MS: '2000', EDGE_MAX_COMMANDS_PER_SECOND: '100' });
+  edge = await startEdge({ EDGE_HANDSHAKE_TIMEOUT_MS: '2000', EDGE_IDLE_TIMEOUT_MS: '3000', EDGE_MAX_COMMANDS_PER_SECOND: '100' });
   good = spawnManaged(
     requireBinary('ffmpeg'),
     ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', media, '-c', 'copy', '-t', '100', '-f', 'flv', `rtmp://127.0.0.1:${edge.rtmpPort}/live/good`],
@@ -93,6 +93,17 @@ test('a handshake that never finishes', async () => {
   await client.open();
   client.writeRaw(Buffer.concat([Buffer.from([0x03]), randomBytes(100)]));
   await expectClosedWith(client, 'EDGE_HANDSHAKE_TIMEOUT', 5000);
+});
+
+test('a client that goes silent after connecting is closed at the idle timeout, not before', async () => {
+  const client = await connected();
+  const silentAt = Date.now();
+  expect(await client.closedWithin(2000)).toBe(false);
+  expect(await client.closedWithin(4000)).toBe(true);
+  const closedAfter = Date.now() - silentAt;
+  expect(closedAfter).toBeGreaterThanOrEqual(2900);
+  expect(closedAfter).toBeLessThan(4500); // the timeout plus at most one sweep (a quarter of it)
+  await expectClosedWith(client, 'EDGE_IDLE_TIMEOUT');
 });
 
 test('random bytes after a valid handshake', async () => {
