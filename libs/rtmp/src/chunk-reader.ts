@@ -16,10 +16,7 @@
  * (the approach SRS takes).
  *
  * A message whose payload sits in one chunk inside one read is handed over as a view of the input; others are
- * assembled into one buffer of the message's length (the only copy). Those buffers are cut from the reader's own
- * slab (ASSEMBLY_SLAB_BYTES, never rewritten: a new slab when it is full), so a video frame spread over several
- * chunks costs no allocation of its own: with 4 KiB chunks that is most frames of a 2.5 Mbit/s stream, and each used
- * to be a malloc'd ArrayBuffer. Messages above a quarter slab get a buffer of their own. Set Chunk Size and Abort are applied here,
+ * assembled into one buffer of the message's length (the only copy). Set Chunk Size and Abort are applied here,
  * because they change how the following bytes are parsed, and are also delivered to the caller.
  */
 import { DEFAULT_CHUNK_SIZE, MessageType } from './constants';
@@ -59,9 +56,6 @@ export const DEFAULT_CHUNK_READER_LIMITS: ChunkReaderLimits = {
   maxChunkSize: 0xffffff,
 };
 
-/** Slab that assembled messages are cut from (a new one when full; a payload handed out is never rewritten). */
-export const ASSEMBLY_SLAB_BYTES = 256 * 1024;
-
 class ChunkStreamState {
   timestamp = 0;
   /** Timestamp delta applied by a type-3 chunk that starts a new message. */
@@ -91,8 +85,6 @@ export class ChunkReader {
   private leftInChunk = 0;
   private buffered = 0;
   private stopped = false;
-  private slab: Buffer | undefined;
-  private slabUsed = 0;
 
   constructor(
     private readonly onMessage: (message: RtmpMessage) => void,
@@ -106,7 +98,6 @@ export class ChunkReader {
     this.stopped = true;
     for (const st of this.streams.values()) st.buffer = undefined;
     this.buffered = 0;
-    this.slab = undefined;
   }
 
   get chunkStreamCount(): number {
@@ -251,26 +242,12 @@ export class ChunkReader {
       if (this.buffered + st.length > this.limits.maxBufferedBytes) {
         throw new RtmpError('RTMP_BUFFER_LIMIT', `partial messages would hold more than ${this.limits.maxBufferedBytes} bytes`);
       }
-      st.buffer = this.assemblyBuffer(st.length);
+      st.buffer = Buffer.allocUnsafe(st.length);
       this.buffered += st.length;
     }
     this.current = st;
     this.leftInChunk = inChunk;
     return pos;
-  }
-
-  /** `size` bytes for a message being assembled: from the slab, or of its own above a quarter slab. */
-  private assemblyBuffer(size: number): Buffer {
-    if (size > ASSEMBLY_SLAB_BYTES >>> 2) return Buffer.allocUnsafe(size);
-    let slab = this.slab;
-    if (slab === undefined || this.slabUsed + size > slab.length) {
-      slab = Buffer.allocUnsafeSlow(ASSEMBLY_SLAB_BYTES);
-      this.slab = slab;
-      this.slabUsed = 0;
-    }
-    const start = this.slabUsed;
-    this.slabUsed = start + size;
-    return slab.subarray(start, start + size);
   }
 
   private release(st: ChunkStreamState): void {
