@@ -154,4 +154,22 @@ describe('GopCache', () => {
     gop.add(entry(EnvelopeKind.GOP_END, 0, 0, Buffer.alloc(0)));
     expect(gop.snapshot()).toEqual([]);
   });
+
+  it('keeps a long GOP in order past its first column capacity, and takes single envelopes without a list', () => {
+    const gop = new GopCache();
+    const k = key(0);
+    gop.add(k);
+    const rest: GopEntry[] = [];
+    for (let n = 1; n < 1000; n++) {
+      const e = n % 3 === 0 ? aac(n * 10) : inter(n * 10);
+      rest.push(e);
+      gop.addMessage(e.kind, e.flags, e.sequence, e.timestamp, e.envelopes[0], e.bytes);
+    }
+    const snap = gop.snapshot();
+    expect(snap).toHaveLength(1000);
+    expect(snap).toEqual([k, ...rest]);
+    expect(snap[999].envelopes[0]).toBe(rest[998].envelopes[0]);
+    expect(gop.oldestSequence).toBe(k.sequence);
+    expect(gop.gopBytes).toBe(k.bytes + rest.reduce((n, e) => n + e.bytes, 0));
+  });
 });

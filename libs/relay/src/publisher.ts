@@ -15,6 +15,7 @@ import type { PublishBatcher } from './batcher';
 import { StreamCadence } from './cadence';
 import { watchStatus } from './connection';
 import {
+  ENVELOPE_HEADER_SIZE,
   EnvelopeFlags,
   EnvelopeKind,
   encodeEnvelope,
@@ -221,21 +222,37 @@ export class RelayPublisher {
     // disconnected: those get buffers of their own; everything else goes into the arena.
     const useArena = this.arena !== undefined && this.connected && (flags & EnvelopeFlags.SEQUENCE_HEADER) === 0;
     this.encoding = sequence;
-    let envelopes: Buffer[];
+    const maxPayload = this.currentMaxPayload();
+    const alloc = useArena ? this.arenaAlloc : undefined;
+    const nextInMs = this.batcher === undefined ? Infinity : this.cadence.next(message.type, timestamp);
+    // One envelope (the rule): no list. Fragments above the server's max_payload (rare): a list.
+    let envelopes: Buffer | Buffer[];
+    let bytes: number;
     try {
-      envelopes = encodeEnvelopeFragments(fields, payload, this.currentMaxPayload(), useArena ? this.arenaAlloc : undefined);
+      if (ENVELOPE_HEADER_SIZE + payload.length <= maxPayload) {
+        envelopes = encodeEnvelope(fields, payload, alloc);
+        bytes = envelopes.length;
+      } else {
+        envelopes = encodeEnvelopeFragments(fields, payload, maxPayload, alloc);
+        bytes = 0;
+        for (let i = 0; i < envelopes.length; i++) bytes += envelopes[i].length;
+      }
     } catch (err) {
       this.stats.errors++;
       this.warn.warn('encode', { stream: this.stream, err, bytes: payload.length }, 'relay: message cannot be relayed, dropped');
       return -1;
     }
 
-    let bytes = 0;
-    for (let i = 0; i < envelopes.length; i++) bytes += envelopes[i].length;
-    if (envelopes.length > 1) this.stats.fragmented++;
-    this.send(envelopes, this.batcher === undefined ? Infinity : this.cadence.next(message.type, timestamp));
+    let count = 1;
+    if (Buffer.isBuffer(envelopes)) {
+      this.sendOne(envelopes, nextInMs);
+    } else {
+      count = envelopes.length;
+      if (count > 1) this.stats.fragmented++;
+      this.send(envelopes, nextInMs);
+    }
     this.stats.messages++;
-    this.stats.envelopes += envelopes.length;
+    this.stats.envelopes += count;
     this.stats.bytes += bytes;
     if (!this.connected) this.stats.publishedWhileDisconnected++;
     const instruments = this.instruments;
@@ -243,7 +260,7 @@ export class RelayPublisher {
       instruments.messagesPublished.add(1);
       instruments.bytesPublished.add(bytes);
     }
-    this.gop.add({ kind, flags, sequence, timestamp, envelopes, bytes });
+    this.gop.addMessage(kind, flags, sequence, timestamp, envelopes, bytes);
     return sequence;
   }
 
@@ -281,6 +298,20 @@ export class RelayPublisher {
     this.stats.errors++;
     this.warn.warn('publish', { stream: this.stream, err }, 'relay: NATS publish failed, message lost');
   };
+
+  /** One envelope (see send()). */
+  private sendOne(envelope: Buffer, nextInMs: number): void {
+    const batcher = this.batcher;
+    if (batcher !== undefined) {
+      batcher.publish(this.subjects.media, envelope, this.onPublishFailure, nextInMs);
+      return;
+    }
+    try {
+      this.nc.publish(this.subjects.media, envelope);
+    } catch (err) {
+      this.onPublishFailure(err);
+    }
+  }
 
   /** `nextInMs`: when the stream's next message is due (ms; Infinity = unknown or nothing soon). */
   private send(envelopes: readonly Buffer[], nextInMs = Infinity): void {
