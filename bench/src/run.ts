@@ -253,6 +253,7 @@ function fanoutRecord(options: FanoutOptions, media: PreparedMedia, started: Dat
       cpuSecondsPerGB: r2(result.origin.cpuSecondsPerGB),
       idleRssMiB: round(result.origin.idleRssMiB, 1),
       rssMiB: round(result.origin.rssMiB, 1),
+      rssEndMiB: round(result.origin.rssEndMiB, 1),
       peakRssMiB: round(result.origin.peakRssMiB, 1),
       rssPerViewerKiB: round(result.origin.rssPerViewerKiB, 1),
     },

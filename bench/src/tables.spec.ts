@@ -21,7 +21,7 @@ function fanoutResult(overrides: Partial<FanoutResult>): FanoutResult {
     publisher: { bytes: 0, messages: 0, videoFrames: 0, audioFrames: 0, mbitPerSecond: 2.67, drainWaits: 0, meanLagMs: 0, maxLagMs: 0 },
     delivery: { viewers: 100, connected: 100, socketBytes: 0, mediaBytes: 0, mbitPerSecond: 266.6, perViewerMbitPerSecond: 2.67 },
     latency: { count: 1, min: 0.5, mean: 1, p50: 1.004, p90: 1.63, p99: 5.88, p999: 10, max: 19.5, unmatched: 0 },
-    origin: { ...cpu, cpuPercent: 8.2, cpuSecondsPerGB: 2.456, idleRssMiB: 90.4, rssMiB: 101.2, peakRssMiB: 102, rssPerViewerKiB: 112.3 },
+    origin: { ...cpu, cpuPercent: 8.2, cpuSecondsPerGB: 2.456, idleRssMiB: 90.4, rssMiB: 101.2, rssEndMiB: 101.5, peakRssMiB: 102, rssPerViewerKiB: 112.3 },
     edge: null, nats: null, redis: null,
     total: { cpuSeconds: 2, cpuPercent: 8.2, cpuSecondsPerGB: 2.456 },
     load: { cpuSeconds: 3, cpuPercent: 15.2, eventLoopDelayMs: { mean: 1, p50: 1, p99: 3.42, max: 10.3 } },

@@ -11,7 +11,7 @@ export const ms = (value: number): string => (Number.isFinite(value) ? fixed(val
 
 export const FANOUT_HEADERS = [
   'path', 'protocol', 'viewers', 'delivered Mbit/s', 'server CPU', '**server CPU-s/GB**', 'edge + nats CPU', 'total CPU-s/GB',
-  'latency ms p50 / p90 / p99 / max', 'server RSS MiB idle / end', 'RSS per viewer KiB', 'bench CPU', 'bench event-loop delay p99 / max ms',
+  'latency ms p50 / p90 / p99 / max', 'server RSS MiB idle / window', 'RSS per viewer KiB', 'bench CPU', 'bench event-loop delay p99 / max ms',
   'other processes CPU', 'messages min / median %', 'ok',
 ];
 
