@@ -224,7 +224,6 @@ export class RelayPublisher {
     this.encoding = sequence;
     const maxPayload = this.currentMaxPayload();
     const alloc = useArena ? this.arenaAlloc : undefined;
-    const nextInMs = this.batcher === undefined ? Infinity : this.cadence.next(message.type, timestamp);
     // One envelope (the rule): no list. Fragments above the server's max_payload (rare): a list.
     let envelopes: Buffer | Buffer[];
     let bytes: number;
@@ -243,6 +242,7 @@ export class RelayPublisher {
       return -1;
     }
 
+    const nextInMs = this.batcher === undefined ? Infinity : this.cadence.next(message.type, timestamp);
     let count = 1;
     if (Buffer.isBuffer(envelopes)) {
       this.sendOne(envelopes, nextInMs);
@@ -277,7 +277,7 @@ export class RelayPublisher {
     fields.timestamp = this.lastTimestamp;
     fields.compositionOffset = 0;
     fields.sequence = sequence;
-    this.send([encodeEnvelope(fields, EMPTY)]);
+    this.sendOne(encodeEnvelope(fields, EMPTY), Infinity);
     try {
       this.gopSub.unsubscribe();
     } catch {
@@ -315,17 +315,15 @@ export class RelayPublisher {
 
   /** `nextInMs`: when the stream's next message is due (ms; Infinity = unknown or nothing soon). */
   private send(envelopes: readonly Buffer[], nextInMs = Infinity): void {
-    const subject = this.subjects.media;
-    const batcher = this.batcher;
-    if (batcher !== undefined) {
+    if (this.batcher !== undefined) {
       // A message's fragments go out together: each but the last is followed at once by the next.
       const last = envelopes.length - 1;
-      for (let i = 0; i < last; i++) batcher.publish(subject, envelopes[i], this.onPublishFailure, 0);
-      batcher.publish(subject, envelopes[last], this.onPublishFailure, nextInMs);
+      for (let i = 0; i < last; i++) this.sendOne(envelopes[i], 0);
+      this.sendOne(envelopes[last], nextInMs);
       return;
     }
     try {
-      for (let i = 0; i < envelopes.length; i++) this.nc.publish(subject, envelopes[i]);
+      for (let i = 0; i < envelopes.length; i++) this.nc.publish(this.subjects.media, envelopes[i]);
     } catch (err) {
       this.onPublishFailure(err);
     }
