@@ -482,13 +482,19 @@ describe('fragmentation at the server max_payload', () => {
   });
   afterAll(() => server?.stop());
 
-  it('splits a 200 KiB video payload and the subscriber reassembles the same bytes, live and from the GOP', async () => {
+  it.each([
+    ['published one by one', false],
+    ['through a framed batcher and its arena', true],
+  ])('splits a 200 KiB video payload and the subscriber reassembles the same bytes, live and from the GOP (%s)', async (_, batched) => {
     const pubNc = await connectTo(server, 'edge');
     const subNc = await connectTo(server, 'origin');
     expect(pubNc.info?.max_payload).toBe(64 * 1024);
-    const pub = new RelayPublisher(pubNc, { stream: 'big', epoch: 1 });
+    const batcher = batched ? new PublishBatcher(pubNc, { flushMs: 5 }) : undefined;
+    expect(batcher?.framed ?? true).toBe(true);
+    const stream = batched ? 'big-batched' : 'big';
+    const pub = new RelayPublisher(pubNc, { stream, epoch: 1, batcher });
     await pubNc.flush(); // the edge's GOP subscription is registered before the origin asks
-    const live = collect(subNc, 'big');
+    const live = collect(subNc, stream);
     expect(await live.sub.start()).toEqual({ answered: true, gopMessages: 0, synced: true });
 
     const big = avcKeyframe(7, 200 * 1024, 40);
@@ -505,12 +511,13 @@ describe('fragmentation at the server max_payload', () => {
     expect(got.envelope).toBeUndefined();
     expect(live.messages()[4].header.sequence).toBe(5);
 
-    const joiner = collect(subNc, 'big');
+    const joiner = collect(subNc, stream);
     expect(await joiner.sub.start()).toEqual({ answered: true, gopMessages: 5, synced: true });
     expect(Buffer.from(joiner.messages()[3].payload).equals(big)).toBe(true);
     live.sub.close();
     joiner.sub.close();
     pub.end();
+    batcher?.close();
   });
 });
 
