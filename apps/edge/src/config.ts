@@ -1,5 +1,5 @@
 import { DEFAULT_RELAY_FLUSH_MS } from '@ingest/relay';
-import { envInt } from '@ingest/service';
+import { envInt, envOn } from '@ingest/service';
 
 /** Edge configuration, from the environment (README lists every variable). */
 export interface EdgeConfig {
@@ -76,9 +76,9 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     authorization: env.EDGE_AUTHORIZATION === 'open' ? 'open' : 'control-plane',
     controlGrpcUrl: env.CONTROL_GRPC_URL || '127.0.0.1:50051',
     relayFlushMs,
-    relayFlushEarly: !['0', 'false', 'off', 'no'].includes((env.RELAY_FLUSH_EARLY ?? '').trim().toLowerCase()),
+    relayFlushEarly: envOn(env, 'RELAY_FLUSH_EARLY'),
     relayMergeWithinMs: envInt(env, 'RELAY_MERGE_WITHIN_MS', 0),
     relayFlushMinGapMs: envInt(env, 'RELAY_FLUSH_MIN_GAP_MS', relayFlushMs),
-    relayFramed: !['0', 'false', 'off', 'no'].includes((env.RELAY_FRAMED ?? '').trim().toLowerCase()),
+    relayFramed: envOn(env, 'RELAY_FRAMED'),
   };
 }

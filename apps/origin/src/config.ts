@@ -1,5 +1,5 @@
 import { envInt } from '@ingest/service';
-import { DEFAULT_MERGE_VIEWERS, DEFAULT_MERGE_WITHIN_MS } from './hub';
+import { DEFAULT_MERGE_VIEWERS, DEFAULT_MERGE_WITHIN_MS, type FanoutLimits } from './hub';
 
 /** Origin configuration from the environment (README lists every variable). */
 export interface OriginConfig {
@@ -55,6 +55,18 @@ export class OriginConfigError extends Error {
 export const ORIGIN_METRICS_PORT = 9465;
 
 /** Reads and validates the configuration; throws an OriginConfigError for a combination that cannot work. */
+/** What every stream hub of this origin is held to (direct ingest and relay alike). */
+export function fanoutLimits(config: OriginConfig): FanoutLimits {
+  return {
+    highWaterBytes: config.viewerHighWaterBytes,
+    cutoffBytes: config.viewerCutoffBytes,
+    maxBehindMs: config.viewerMaxBehindMs,
+    mergeMs: config.mergeMs,
+    mergeViewers: config.mergeViewers,
+    mergeWithinMs: config.mergeWithinMs,
+  };
+}
+
 export function loadOriginConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
   const config: OriginConfig = {
     nodeId: env.NODE_ID || `origin-${process.pid}`,

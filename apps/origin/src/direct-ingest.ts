@@ -8,7 +8,7 @@ import { FlvError, audioIsConfig, isMetadata, parseAudioTag, parseVideoTag, unwr
 import { RtmpError, RtmpServerSession, type RtmpMessage } from '@ingest/rtmp';
 import { listen } from '@ingest/service';
 import type { Logger } from '@ingest/telemetry';
-import type { OriginConfig } from './config';
+import { fanoutLimits, type OriginConfig } from './config';
 import { STREAM_NAME, type StreamDirectory } from './directory';
 import { StreamHub, type HubEvents } from './hub';
 import { OutMessage, TYPE_AUDIO, TYPE_DATA, TYPE_VIDEO } from './media';
@@ -70,8 +70,7 @@ export class DirectIngest implements StreamDirectory {
             socket.end();
             return;
           }
-          const limits = { highWaterBytes: this.config.viewerHighWaterBytes, cutoffBytes: this.config.viewerCutoffBytes, maxBehindMs: this.config.viewerMaxBehindMs, mergeMs: this.config.mergeMs, mergeViewers: this.config.mergeViewers, mergeWithinMs: this.config.mergeWithinMs };
-          const hub = new StreamHub(request.name, limits, this.events);
+          const hub = new StreamHub(request.name, fanoutLimits(this.config), this.events);
           hub.startedAt = Date.now();
           this.hubs.set(request.name, hub);
           published.set(request.streamId, hub);

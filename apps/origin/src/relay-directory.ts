@@ -6,7 +6,7 @@
 import type { StreamRegistry } from '@ingest/registry';
 import { RelaySubscriber, isKeyframe, isSequenceHeader, type NatsConnection, type RelayedMessage } from '@ingest/relay';
 import type { Logger } from '@ingest/telemetry';
-import type { OriginConfig } from './config';
+import { fanoutLimits, type OriginConfig } from './config';
 import type { StreamDirectory } from './directory';
 import { StreamHub, type HubEvents } from './hub';
 import { OutMessage } from './media';
@@ -75,7 +75,7 @@ export class RelayDirectory implements StreamDirectory {
     }
     const hub = new StreamHub(
       name,
-      { highWaterBytes: this.config.viewerHighWaterBytes, cutoffBytes: this.config.viewerCutoffBytes, maxBehindMs: this.config.viewerMaxBehindMs, mergeMs: this.config.mergeMs, mergeViewers: this.config.mergeViewers, mergeWithinMs: this.config.mergeWithinMs },
+      fanoutLimits(this.config),
       this.deps,
     );
     const log = this.deps.logger.child({ stream: name });

@@ -15,6 +15,11 @@ export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): 
   return value;
 }
 
+/** An on/off setting from the environment: on unless set to 0, false, off or no (any case). */
+export function envOn(env: NodeJS.ProcessEnv, name: string): boolean {
+  return !['0', 'false', 'off', 'no'].includes((env[name] ?? '').trim().toLowerCase());
+}
+
 interface Listenable {
   listen(port: number, host: string, callback: () => void): unknown;
   once(event: 'error', listener: (err: Error) => void): unknown;
